@@ -1,0 +1,2 @@
+//! Placeholder; the SPA arrives with issue 3.
+fn main() {}

@@ -1,0 +1,163 @@
+//! All configuration, in one typed place: every flag is also a `TRACKLIST_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Tracklist: a music-track library with accounts.
+#[derive(Debug, Parser)]
+#[command(name = "tracklist", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(Config),
+    /// Manage accounts.
+    User(UserArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// Where users, tracks and sessions live; created on first run.
+    #[arg(long, env = "TRACKLIST_DATABASE_URL", default_value = "sqlite://tracklist.db")]
+    pub database_url: String,
+}
+
+/// The server's settings (`tracklist serve`).
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, env = "TRACKLIST_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Folder of the built SPA (`dist/`); without it only the API is served.
+    #[arg(long, env = "TRACKLIST_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+
+    /// Mark the cookie `Secure` and use the `__Host-` name; turn on behind HTTPS.
+    #[arg(long, env = "TRACKLIST_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Whether `POST /users` lets visitors create accounts.
+    #[arg(long, env = "TRACKLIST_ALLOW_SIGNUP", default_value_t = true, action = clap::ArgAction::Set)]
+    pub allow_signup: bool,
+
+    /// Seed the demo user and tracks into an empty database.
+    #[arg(long, env = "TRACKLIST_DEMO")]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub session: SessionConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SessionConfig {
+    /// A session unused this long ends (e.g. `14days`, `30min`); activity slides it.
+    #[arg(long = "session-idle-timeout", env = "TRACKLIST_SESSION_IDLE_TIMEOUT", default_value = "14days", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// A session ends this long after sign-in, however active.
+    #[arg(long = "session-lifetime", env = "TRACKLIST_SESSION_LIFETIME", default_value = "30days", value_parser = humantime::parse_duration)]
+    pub lifetime: Duration,
+
+    /// The cookie's `SameSite` attribute.
+    #[arg(long = "same-site", env = "TRACKLIST_SAME_SITE", value_enum, default_value_t = SameSite::Strict)]
+    pub same_site: SameSite,
+
+    /// How often expired sessions are deleted from the store.
+    #[arg(long = "session-cleanup-interval", env = "TRACKLIST_SESSION_CLEANUP_INTERVAL", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub cleanup_interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SameSite {
+    Strict,
+    Lax,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account; the password is read from standard input.
+    Add {
+        name: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Let the user change and delete every track.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Set a new password, read from standard input.
+    Passwd {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List the accounts.
+    List,
+}
+
+impl Config {
+    /// Settings for a server on `bind` with everything else at its default.
+    pub fn new(database_url: impl Into<String>, bind: SocketAddr) -> Self {
+        Self {
+            database: DatabaseConfig { database_url: database_url.into() },
+            bind,
+            static_dir: None,
+            secure_cookies: false,
+            allow_signup: true,
+            demo: false,
+            session: SessionConfig {
+                idle_timeout: Duration::from_secs(14 * 24 * 3600),
+                lifetime: Duration::from_secs(30 * 24 * 3600),
+                same_site: SameSite::Strict,
+                cleanup_interval: Duration::from_secs(3600),
+            },
+        }
+    }
+
+    /// Checks what clap cannot; called once at start-up.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let session = &self.session;
+        if session.idle_timeout.is_zero() || session.lifetime.is_zero() {
+            bail!("--session-idle-timeout and --session-lifetime must be longer than zero");
+        }
+        if session.idle_timeout > session.lifetime {
+            bail!("--session-idle-timeout must not be longer than --session-lifetime");
+        }
+        if session.cleanup_interval.is_zero() {
+            bail!("--session-cleanup-interval must be longer than zero");
+        }
+        if let Some(dir) = &self.static_dir {
+            let index = dir.join("index.html");
+            std::fs::metadata(&index)
+                .with_context(|| format!("--static-dir: {} is missing", index.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl SessionConfig {
+    /// The cookie's name: generic, and `__Host-` bound to this exact origin when secure.
+    pub fn cookie_name(secure: bool) -> &'static str {
+        if secure { "__Host-id" } else { "id" }
+    }
+}

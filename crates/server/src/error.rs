@@ -1,0 +1,127 @@
+//! The server's one error type and how each variant answers over HTTP.
+//!
+//! Client errors carry a message that is safe to show; `Internal` keeps its cause for the log
+//! and answers with a generic body, so no database or library text ever reaches a client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use shared::{ErrorBody, FieldErrors};
+
+/// Handlers return this; `E` defaults to [`ApiError`].
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    /// Wrong password and unknown user alike, so the answer tells nothing about accounts.
+    #[error("Incorrect username or password")]
+    InvalidCredentials,
+    #[error("Not authenticated")]
+    NotAuthenticated,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("Request body is too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    #[error("{detail}")]
+    Validation { detail: String, fields: Option<FieldErrors> },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// 422 with a message per field.
+    pub fn invalid_fields(fields: FieldErrors) -> Self {
+        Self::Validation { detail: "Some fields are invalid".into(), fields: Some(fields) }
+    }
+
+    /// 422 for input that is malformed as a whole (bad JSON, a non-numeric id).
+    pub fn unprocessable(detail: impl Into<String>) -> Self {
+        Self::Validation { detail: detail.into(), fields: None }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidCredentials | Self::NotAuthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::NotAuthenticated => "not_authenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Validation { .. } => "validation",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+impl From<tower_sessions::session::Error> for ApiError {
+    fn from(err: tower_sessions::session::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut body = ErrorBody::new(self.to_string());
+        body.code = Some(self.code().to_owned());
+        match self {
+            Self::Internal(err) => {
+                // `{:?}` of anyhow prints the whole cause chain; the client gets none of it.
+                tracing::error!(error = ?err, "request failed");
+                body.detail = "Internal server error".into();
+            }
+            Self::Validation { fields, .. } => body.fields = fields,
+            _ => {}
+        }
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            // What a 401 must carry (RFC 9110); the scheme names our cookie session.
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Cookie"));
+        }
+        response
+    }
+}
+
+/// Router fallback: unknown API paths answer JSON, not an empty 404.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("Not Found")
+}
+
+/// Router fallback for a known path with the wrong method (`GET /logout`).
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

@@ -1,0 +1,144 @@
+//! Extractors whose rejections are [`ApiError`]s, so malformed input gets the same JSON body
+//! shape as every other error, and the current-user extractors.
+
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use serde::de::DeserializeOwned;
+use tower_sessions::Session;
+
+use crate::db;
+use crate::error::ApiError;
+use crate::session;
+use crate::state::AppState;
+
+/// A JSON body (`Content-Type: application/json` required).
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+/// An urlencoded form body.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Form), rejection(ApiError))]
+pub struct Form<T>(pub T);
+
+/// Path parameters.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+/// Query parameters.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// A body sent either like an HTML form or as JSON, chosen by `Content-Type`.
+#[derive(Debug)]
+pub struct FormOrJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for FormOrJson<T>
+where
+    T: DeserializeOwned + 'static,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if content_type.starts_with("application/json") {
+            Json::from_request(req, state).await.map(|Json(value)| Self(value))
+        } else if content_type.starts_with("application/x-www-form-urlencoded") {
+            Form::from_request(req, state).await.map(|Form(value)| Self(value))
+        } else {
+            Err(ApiError::UnsupportedMediaType(
+                "Expected an application/x-www-form-urlencoded or application/json body",
+            ))
+        }
+    }
+}
+
+/// Axum answers 413 when a body passes the configured limit.
+fn body_error(status: StatusCode, text: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::BadRequest(text)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::UnsupportedMediaType("Expected a JSON body (Content-Type: application/json)")
+            }
+            JsonRejection::JsonDataError(err) => Self::unprocessable(err.body_text()),
+            JsonRejection::JsonSyntaxError(err) => Self::unprocessable(err.body_text()),
+            JsonRejection::BytesRejection(err) => body_error(err.status(), err.body_text()),
+            other => Self::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<FormRejection> for ApiError {
+    fn from(rejection: FormRejection) -> Self {
+        match rejection {
+            FormRejection::InvalidFormContentType(_) => Self::UnsupportedMediaType(
+                "Expected a form body (Content-Type: application/x-www-form-urlencoded)",
+            ),
+            FormRejection::FailedToDeserializeForm(err) => Self::unprocessable(err.body_text()),
+            FormRejection::FailedToDeserializeFormBody(err) => Self::unprocessable(err.body_text()),
+            FormRejection::BytesRejection(err) => body_error(err.status(), err.body_text()),
+            other => Self::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::unprocessable(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::unprocessable(rejection.body_text())
+    }
+}
+
+/// The signed-in user; rejects with 401 when there is no valid session.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub db::users::Account);
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the session layer is missing"))?;
+        let Some(auth) = session::current(&session, &state.config.session).await? else {
+            return Err(ApiError::NotAuthenticated);
+        };
+        match db::users::find_by_id(&state.db, auth.user_id).await? {
+            Some(account) if !account.disabled => Ok(Self(account)),
+            // Deleted or disabled since sign-in: the session is worthless now.
+            _ => {
+                session::end(&session).await?;
+                Err(ApiError::NotAuthenticated)
+            }
+        }
+    }
+}

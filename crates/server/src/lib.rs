@@ -1,0 +1,20 @@
+//! Tracklist's server: session-cookie sign-in and the tracks catalogue over axum, with
+//! server-side sessions (tower-sessions) and SQLite through sqlx.
+//!
+//! `main.rs` only parses the command line; everything else lives here so the integration
+//! tests build exactly the application that runs.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod session;
+pub mod startup;
+pub mod state;
+
+pub use config::Config;
+pub use startup::Application;

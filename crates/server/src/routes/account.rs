@@ -1,0 +1,55 @@
+//! Signing in and out: `POST /login`, `POST /logout`.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use shared::{LoginForm, SuccessBody};
+use tower_sessions::Session;
+
+use crate::auth;
+use crate::error::{ApiError, Result};
+use crate::extract::FormOrJson;
+use crate::session;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/login", post(login)).route("/logout", post(logout))
+}
+
+/// Urlencoded like an HTML form, or JSON. Success starts a session under a new id.
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    session: Session,
+    FormOrJson(form): FormOrJson<LoginForm>,
+) -> Result<Json<SuccessBody>> {
+    form.validate().map_err(ApiError::invalid_fields)?;
+    let account = match auth::authenticate(&state, &form.username, &form.password).await {
+        Ok(account) => account,
+        Err(err) => {
+            if matches!(err, ApiError::InvalidCredentials) {
+                tracing::warn!(event = "login_failed", username = %form.username, %client, "sign-in refused");
+            }
+            return Err(err);
+        }
+    };
+    session::start(&session, account.id, &state.config.session).await?;
+    tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
+    Ok(Json(SuccessBody::OK))
+}
+
+/// Deletes the session server-side, so a copy of the cookie is worthless afterwards.
+/// Succeeds without a session too: the client is signed out either way.
+async fn logout(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    session: Session,
+) -> Result<Json<SuccessBody>> {
+    if let Some(signed_in) = session::current(&session, &state.config.session).await? {
+        tracing::info!(event = "logout", user_id = signed_in.user_id, %client, "signed out");
+    }
+    session::end(&session).await?;
+    Ok(Json(SuccessBody::OK))
+}

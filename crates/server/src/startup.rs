@@ -1,0 +1,83 @@
+//! Building the application: the same function `main` and the tests call.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::auth::password::Passwords;
+use crate::config::Config;
+use crate::session::{self, CookiePolicy};
+use crate::state::AppState;
+use crate::{db, demo, error, routes};
+
+/// A configured server with its listener bound, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: SqliteStore,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database, seeds the demo data when asked, binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let db = db::connect(&config.database.database_url).await?;
+        let store = SqliteStore::new(db.clone());
+        store.migrate().await.context("cannot create the session table")?;
+        let state = AppState { db, passwords: Passwords::new()?, config: Arc::new(config) };
+        if state.config.demo {
+            demo::seed(&state).await?;
+        }
+        let router = router(state.clone(), store.clone());
+        let listener = TcpListener::bind(state.config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", state.config.bind))?;
+        Ok(Self { listener, router, store, state })
+    }
+
+    /// Where the server listens (the real port when the configured one was 0).
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let cleanup =
+            tokio::spawn(self.store.continuously_delete_expired(self.state.config.session.cleanup_interval));
+        let served =
+            axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await;
+        cleanup.abort();
+        served.context("the server failed")
+    }
+}
+
+/// The whole HTTP stack.
+fn router(state: AppState, store: SqliteStore) -> Router {
+    let policy = CookiePolicy::from_config(&state.config);
+    Router::new()
+        .merge(routes::router())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(session::layer(store, policy))
+        // Outside the session layer, so it sees the cookies that layer sets.
+        .layer(axum::middleware::map_response_with_state(policy, session::harden_cookies))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

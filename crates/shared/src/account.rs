@@ -1,0 +1,76 @@
+//! Sign-in, sign-up and the signed-in user.
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldErrors;
+use crate::validate::{self, Checker};
+
+/// `POST /login`, sent urlencoded like an HTML form (JSON is accepted too).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LoginForm {
+    pub username: String,
+    pub password: String,
+}
+
+// Passwords never reach a log line through `{:?}`.
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+impl LoginForm {
+    /// Only emptiness is checked: a login must not reveal the password policy of an account.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut check = Checker::default();
+        check.field("username", || validate::required(&self.username));
+        check.field("password", || validate::required(&self.password));
+        check.finish()
+    }
+}
+
+/// `POST /users`: create an account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SignupForm {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignupForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupForm")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+impl SignupForm {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut check = Checker::default();
+        check.field("username", || validate::username(&self.username));
+        check.field("password", || validate::password(&self.password));
+        check.finish()
+    }
+}
+
+/// A user as the API shows it (`GET /users/me`, `POST /users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub is_admin: bool,
+}
+
+/// `{"success": true}`, the seed app's answer to login and logout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuccessBody {
+    pub success: bool,
+}
+
+impl SuccessBody {
+    pub const OK: Self = Self { success: true };
+}

@@ -1,0 +1,14 @@
+//! Tracklist's wire types and validation rules.
+//!
+//! Everything here is shared by the server (authoritative checks) and the browser (instant
+//! feedback), so it must stay free of I/O and of server-only dependencies: it compiles for
+//! `wasm32-unknown-unknown` as well as natively.
+
+pub mod account;
+pub mod error;
+pub mod track;
+pub mod validate;
+
+pub use account::{LoginForm, SignupForm, SuccessBody, User};
+pub use error::{ErrorBody, FieldErrors};
+pub use track::{ListQuery, NewTrack, Track, TrackUpdate};
