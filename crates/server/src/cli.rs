@@ -28,7 +28,7 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             println!("password of {} changed", account.username);
         }
         UserAction::List => {
-            println!("{:>6}  {:<32}  {}", "id", "username", "role");
+            println!("{:>6}  {:<32}  role", "id", "username");
             for account in db::users::list(&db).await? {
                 let role = if account.is_admin { "admin" } else { "user" };
                 let role = if account.disabled { format!("{role} (disabled)") } else { role.to_owned() };

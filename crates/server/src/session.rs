@@ -26,9 +26,9 @@ const SIGNED_IN: &str = "signed_in";
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct SignedIn {
     pub user_id: i64,
-    /// Unix seconds.
+    /// Unix milliseconds.
     signed_in_at: i64,
-    /// Unix seconds; mirrors the store record's expiry, which the session API cannot read.
+    /// Unix milliseconds; mirrors the store record's expiry, which the session API cannot read.
     expires_at: i64,
 }
 
@@ -67,10 +67,9 @@ pub fn layer(store: SqliteStore, policy: CookiePolicy) -> SessionManagerLayer<Sq
 /// (planted by an attacker or left from an earlier sign-in) is dead from now on.
 pub async fn start(session: &Session, user_id: i64, config: &SessionConfig) -> Result<(), Error> {
     session.cycle_id().await?;
-    let now = OffsetDateTime::now_utc();
-    let signed_in_at = now.unix_timestamp();
-    let hard_end = signed_in_at.saturating_add(seconds(config.lifetime));
-    let expires_at = signed_in_at.saturating_add(seconds(config.idle_timeout)).min(hard_end);
+    let signed_in_at = now_millis();
+    let hard_end = signed_in_at.saturating_add(millis(config.lifetime));
+    let expires_at = signed_in_at.saturating_add(millis(config.idle_timeout)).min(hard_end);
     save(session, SignedIn { user_id, signed_in_at, expires_at }).await
 }
 
@@ -80,13 +79,13 @@ pub async fn current(session: &Session, config: &SessionConfig) -> Result<Option
     let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await? else {
         return Ok(None);
     };
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    let hard_end = signed_in.signed_in_at.saturating_add(seconds(config.lifetime));
+    let now = now_millis();
+    let hard_end = signed_in.signed_in_at.saturating_add(millis(config.lifetime));
     if now >= hard_end || now >= signed_in.expires_at {
         end(session).await?;
         return Ok(None);
     }
-    let idle = seconds(config.idle_timeout);
+    let idle = millis(config.idle_timeout);
     if signed_in.expires_at - now < idle / 2 {
         let expires_at = now.saturating_add(idle).min(hard_end);
         save(session, SignedIn { expires_at, ..signed_in }).await?;
@@ -100,14 +99,18 @@ pub async fn end(session: &Session) -> Result<(), Error> {
 }
 
 async fn save(session: &Session, signed_in: SignedIn) -> Result<(), Error> {
-    let expiry =
-        OffsetDateTime::from_unix_timestamp(signed_in.expires_at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let nanos = i128::from(signed_in.expires_at) * 1_000_000;
+    let expiry = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     session.set_expiry(Some(Expiry::AtDateTime(expiry)));
     session.insert(SIGNED_IN, signed_in).await
 }
 
-fn seconds(duration: std::time::Duration) -> i64 {
-    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+fn now_millis() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn millis(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Response middleware around the session layer:

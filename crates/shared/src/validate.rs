@@ -56,7 +56,7 @@ pub fn normalize_username(raw: &str) -> String {
 pub fn username(raw: &str) -> Rule {
     let name = normalize_username(raw);
     let length = name.chars().count();
-    if length < USERNAME_MIN || length > USERNAME_MAX {
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
         return Err(format!("must be {USERNAME_MIN} to {USERNAME_MAX} characters"));
     }
     if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)) {

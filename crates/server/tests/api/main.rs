@@ -1,1 +1,11 @@
+//! The API, black-box: each test starts the real application on port 0 against a fresh
+//! temporary SQLite database and talks HTTP to it.
 
+mod helpers;
+
+mod cli;
+mod errors;
+mod login;
+mod sessions;
+mod tracks;
+mod users;

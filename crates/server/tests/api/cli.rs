@@ -1,0 +1,61 @@
+//! `tracklist user …` against the same database the server uses.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use reqwest::{Client, StatusCode};
+
+use crate::helpers::TestApp;
+
+fn tracklist(database_url: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracklist"))
+        .args(args)
+        .env("TRACKLIST_DATABASE_URL", database_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tracklist runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("password written");
+    child.wait_with_output().expect("tracklist finishes")
+}
+
+#[tokio::test]
+async fn user_add_passwd_and_list_work_on_the_servers_database() {
+    let app = TestApp::spawn().await;
+    let url = app.state.config.database.database_url.clone();
+
+    let added =
+        tracklist(&url, &["user", "add", "Dave", "--password-stdin", "--admin"], "first password of dave\n");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let login = app.login(&Client::new(), "dave", "first password of dave").await;
+    assert_eq!(login.status(), StatusCode::OK);
+
+    let changed =
+        tracklist(&url, &["user", "passwd", "dave", "--password-stdin"], "second password of dave\n");
+    assert!(changed.status.success(), "{}", String::from_utf8_lossy(&changed.stderr));
+    assert_eq!(
+        app.login(&Client::new(), "dave", "first password of dave").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.login(&Client::new(), "dave", "second password of dave").await.status(), StatusCode::OK);
+
+    let listed = tracklist(&url, &["user", "list"], "");
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(listing.lines().any(|line| line.contains("dave") && line.contains("admin")), "{listing}");
+}
+
+#[tokio::test]
+async fn user_add_refuses_a_weak_password_and_a_taken_name() {
+    let app = TestApp::spawn().await;
+    let url = app.state.config.database.database_url.clone();
+    app.create_user("erin", false).await;
+
+    let weak = tracklist(&url, &["user", "add", "frank", "--password-stdin"], "short\n");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 15"));
+
+    let taken = tracklist(&url, &["user", "add", "ERIN", "--password-stdin"], "a long enough password\n");
+    assert!(!taken.status.success());
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("taken"));
+}

@@ -1,0 +1,248 @@
+//! The tracks catalogue.
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use shared::Track;
+
+use crate::helpers::{TestApp, assert_error, assert_json_error};
+
+fn song(title: &str, artist: &str) -> Value {
+    json!({"title": title, "artist": artist, "album": "An Album", "year": 1997, "label": "Food"})
+}
+
+async fn add(app: &TestApp, client: &Client, body: &Value) -> Track {
+    let response = client.post(app.url("/tracks")).json(body).send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("a track")
+}
+
+async fn list(app: &TestApp, query: &str) -> Vec<Track> {
+    let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("tracks")
+}
+
+#[tokio::test]
+async fn a_signed_in_user_adds_a_track_and_gets_201_with_its_location() {
+    let app = TestApp::spawn().await;
+    let (client, alice) = app.signed_in("alice", false).await;
+
+    let response = client.post(app.url("/tracks")).json(&song("Song 2", "Blur")).send().await.expect("sent");
+
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()["location"].to_str().expect("text").to_owned();
+    let track: Track = response.json().await.expect("a track");
+    assert_eq!(location, format!("/tracks/{}", track.id));
+    assert_eq!((track.title.as_str(), track.artist.as_str(), track.year), ("Song 2", "Blur", Some(1997)));
+    assert_eq!(track.created_by, Some(alice.id));
+    let fetched: Track =
+        Client::new().get(app.url(&location)).send().await.expect("sent").json().await.expect("JSON");
+    assert_eq!(fetched, track);
+}
+
+#[tokio::test]
+async fn adding_a_track_needs_a_session() {
+    let app = TestApp::spawn().await;
+
+    let response =
+        Client::new().post(app.url("/tracks")).json(&song("Song 2", "Blur")).send().await.expect("sent");
+
+    assert_error(response, StatusCode::UNAUTHORIZED, "Not authenticated").await;
+    assert!(list(&app, "").await.is_empty());
+}
+
+#[tokio::test]
+async fn invalid_tracks_get_422_with_a_message_per_field() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+
+    let response = client
+        .post(app.url("/tracks"))
+        .json(&json!({"title": "  ", "artist": "x".repeat(201), "year": 999}))
+        .send()
+        .await
+        .expect("sent");
+
+    let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
+    assert_eq!(body["fields"]["title"], "is required");
+    assert_eq!(body["fields"]["artist"], "must be at most 200 characters");
+    assert!(body["fields"]["year"].as_str().is_some_and(|m| m.starts_with("must be between 1000")));
+}
+
+#[tokio::test]
+async fn text_fields_are_trimmed_and_blank_optionals_dropped() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+
+    let track = add(&app, &client, &json!({"title": " Song 2 ", "artist": "Blur", "album": "  "})).await;
+
+    assert_eq!(track.title, "Song 2");
+    assert_eq!(track.album, None);
+}
+
+#[tokio::test]
+async fn the_list_is_public_and_pages_with_skip_and_limit() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    for n in 1..=5 {
+        add(&app, &client, &song(&format!("Track {n}"), "Artist")).await;
+    }
+
+    let titles = |tracks: Vec<Track>| tracks.into_iter().map(|t| t.title).collect::<Vec<_>>();
+    assert_eq!(list(&app, "").await.len(), 5);
+    assert_eq!(titles(list(&app, "?skip=1&limit=2").await), ["Track 2", "Track 3"]);
+    assert_eq!(titles(list(&app, "?skip=4&limit=20").await), ["Track 5"]);
+    assert!(list(&app, "?skip=10").await.is_empty());
+}
+
+#[tokio::test]
+async fn the_list_has_a_default_limit_of_twenty() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    for n in 1..=21 {
+        add(&app, &client, &song(&format!("Track {n}"), "Artist")).await;
+    }
+
+    assert_eq!(list(&app, "").await.len(), 20);
+    assert_eq!(list(&app, "?limit=100").await.len(), 21);
+}
+
+#[tokio::test]
+async fn search_matches_title_or_artist_case_insensitively() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    add(&app, &client, &song("Song 2", "Blur")).await;
+    add(&app, &client, &song("High & Dry", "Radiohead")).await;
+    add(&app, &client, &song("Blurred Lines", "Someone")).await;
+    add(&app, &client, &song("100% Pure", "Nobody")).await;
+
+    let titles = |tracks: Vec<Track>| tracks.into_iter().map(|t| t.title).collect::<Vec<_>>();
+    assert_eq!(titles(list(&app, "?q=blur").await), ["Song 2", "Blurred Lines"]);
+    assert_eq!(titles(list(&app, "?q=RADIO").await), ["High & Dry"]);
+    assert_eq!(titles(list(&app, "?q=%25").await), ["100% Pure"], "% is literal, not a wildcard");
+    assert!(list(&app, "?q=zzz").await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_list_parameters_are_422() {
+    let app = TestApp::spawn().await;
+    for query in ["?limit=101", "?limit=0", "?skip=-1", "?limit=ten"] {
+        let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
+        assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_track_is_404_track_not_found() {
+    let app = TestApp::spawn().await;
+
+    let response = Client::new().get(app.url("/tracks/999")).send().await.expect("sent");
+
+    assert_error(response, StatusCode::NOT_FOUND, "Track not found").await;
+}
+
+#[tokio::test]
+async fn a_non_numeric_track_id_is_422() {
+    let app = TestApp::spawn().await;
+
+    let response = Client::new().get(app.url("/tracks/abc")).send().await.expect("sent");
+
+    assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+}
+
+#[tokio::test]
+async fn the_creator_updates_fields_and_null_clears_an_optional_one() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    let track = add(&app, &client, &song("Song 2", "Blur")).await;
+
+    let response = client
+        .patch(app.url(&format!("/tracks/{}", track.id)))
+        .json(&json!({"title": "Song Two", "album": null}))
+        .send()
+        .await
+        .expect("sent");
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let updated: Track = response.json().await.expect("a track");
+    assert_eq!(updated.title, "Song Two");
+    assert_eq!(updated.album, None);
+    assert_eq!(updated.artist, "Blur");
+    assert_eq!(updated.label.as_deref(), Some("Food"));
+}
+
+#[tokio::test]
+async fn an_invalid_update_is_422_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    let track = add(&app, &client, &song("Song 2", "Blur")).await;
+
+    let response = client
+        .patch(app.url(&format!("/tracks/{}", track.id)))
+        .json(&json!({"title": ""}))
+        .send()
+        .await
+        .expect("sent");
+
+    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
+    let unchanged: Track = Client::new()
+        .get(app.url(&format!("/tracks/{}", track.id)))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(unchanged, track);
+}
+
+#[tokio::test]
+async fn another_user_can_neither_change_nor_delete_a_track() {
+    let app = TestApp::spawn().await;
+    let (alice, _) = app.signed_in("alice", false).await;
+    let (bob, _) = app.signed_in("bob", false).await;
+    let track = add(&app, &alice, &song("Song 2", "Blur")).await;
+    let path = app.url(&format!("/tracks/{}", track.id));
+
+    let patch = bob.patch(&path).json(&json!({"title": "Mine now"})).send().await.expect("sent");
+    assert_error(patch, StatusCode::FORBIDDEN, "Only the track's creator or an admin can change it").await;
+    let delete = bob.delete(&path).send().await.expect("sent");
+    assert_error(delete, StatusCode::FORBIDDEN, "Only the track's creator or an admin can change it").await;
+
+    let unchanged: Track = Client::new().get(&path).send().await.expect("sent").json().await.expect("JSON");
+    assert_eq!(unchanged, track);
+}
+
+#[tokio::test]
+async fn an_admin_can_change_and_delete_any_track() {
+    let app = TestApp::spawn().await;
+    let (alice, _) = app.signed_in("alice", false).await;
+    let (admin, _) = app.signed_in("root", true).await;
+    let track = add(&app, &alice, &song("Song 2", "Blur")).await;
+    let path = app.url(&format!("/tracks/{}", track.id));
+
+    let patch = admin.patch(&path).json(&json!({"year": 1998})).send().await.expect("sent");
+    assert_eq!(patch.status(), StatusCode::OK);
+    let delete = admin.delete(&path).send().await.expect("sent");
+    assert_eq!(delete.status(), StatusCode::OK);
+    let body: Value = delete.json().await.expect("JSON");
+    assert_eq!(body, json!({"success": true}));
+
+    assert_error(
+        Client::new().get(&path).send().await.expect("sent"),
+        StatusCode::NOT_FOUND,
+        "Track not found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn changing_or_deleting_an_unknown_track_is_404() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+
+    let patch = client.patch(app.url("/tracks/42")).json(&json!({"title": "x"})).send().await.expect("sent");
+    assert_error(patch, StatusCode::NOT_FOUND, "Track not found").await;
+    let delete = client.delete(app.url("/tracks/42")).send().await.expect("sent");
+    assert_error(delete, StatusCode::NOT_FOUND, "Track not found").await;
+}
