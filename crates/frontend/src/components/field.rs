@@ -1,0 +1,51 @@
+//! A labelled input with its error message.
+
+use leptos::prelude::*;
+
+/// `<label>` + `<input>` bound to `value`, with `error` shown underneath and announced.
+#[component]
+pub fn Field(
+    /// The input's id and name.
+    #[prop(into)]
+    name: String,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(optional, into)] hint: Option<Signal<String>>,
+) -> impl IntoView {
+    let error_id = format!("{name}-error");
+    let described = error_id.clone();
+    let id = name.clone();
+    let label_for = name.clone();
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <label for=label_for>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=required
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=described
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            {hint.map(|hint| view! { <p class="hint">{move || hint.get()}</p> })}
+            <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// A form-level error, announced to screen readers.
+#[component]
+pub fn ErrorMessage(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || message.get().is_some()>
+            <p class="error" role="alert" data-testid="error">{move || message.get()}</p>
+        </Show>
+    }
+}

@@ -1,0 +1,13 @@
+//! One routed component per page.
+
+mod account;
+mod library;
+mod not_found;
+mod sign_in;
+mod sign_up;
+
+pub use account::AccountPage;
+pub use library::LibraryPage;
+pub use not_found::NotFoundPage;
+pub use sign_in::SignInPage;
+pub use sign_up::SignUpPage;
