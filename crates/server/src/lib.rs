@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod routes;
 pub mod session;
+pub mod spa;
 pub mod startup;
 pub mod state;
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::Request;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
@@ -14,6 +16,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::session::{self, CookiePolicy};
+use crate::spa::Spa;
 use crate::state::AppState;
 use crate::{db, demo, error, routes};
 
@@ -71,13 +74,19 @@ impl Application {
 /// The whole HTTP stack.
 fn router(state: AppState, store: SqliteStore) -> Router {
     let policy = CookiePolicy::from_config(&state.config);
-    Router::new()
-        .merge(routes::router())
-        .fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
+    let app = Router::new().merge(routes::router());
+    let app = match &state.config.static_dir {
+        Some(dir) => {
+            let spa = Spa::new(dir);
+            app.fallback(move |request: Request| spa.clone().serve(request))
+        }
+        None => app.fallback(error::not_found),
+    };
+    app.method_not_allowed_fallback(error::method_not_allowed)
         .layer(session::layer(store, policy))
         // Outside the session layer, so it sees the cookies that layer sets.
         .layer(axum::middleware::map_response_with_state(policy, session::harden_cookies))
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -7,5 +7,6 @@ mod cli;
 mod errors;
 mod login;
 mod sessions;
+mod spa;
 mod tracks;
 mod users;

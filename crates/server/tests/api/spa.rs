@@ -1,0 +1,64 @@
+//! Serving the built SPA next to the API.
+
+use reqwest::{Client, StatusCode};
+
+use crate::helpers::{TestApp, assert_error};
+
+const INDEX: &str = "<!doctype html><title>Tracklist</title>";
+const ASSET: &str = "console.log('hi');";
+
+async fn spawn_with_spa() -> (TestApp, tempfile::TempDir) {
+    let dist = tempfile::tempdir().expect("folder");
+    std::fs::write(dist.path().join("index.html"), INDEX).expect("index written");
+    std::fs::write(dist.path().join("frontend-0123abcd.js"), ASSET.repeat(100)).expect("asset written");
+    let dir = dist.path().to_owned();
+    let app = TestApp::spawn_with(move |config| config.static_dir = Some(dir)).await;
+    (app, dist)
+}
+
+#[tokio::test]
+async fn page_routes_and_deep_links_get_index_html_that_is_revalidated() {
+    let (app, _dist) = spawn_with_spa().await;
+
+    for path in ["/", "/sign-in", "/account", "/some/deep/link?x=1"] {
+        let response = Client::new().get(app.url(path)).send().await.expect("sent");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
+        assert!(response.headers()["content-type"].to_str().expect("text").starts_with("text/html"));
+        assert_eq!(response.text().await.expect("body"), INDEX);
+    }
+}
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_a_year_and_compressed_on_request() {
+    let (app, _dist) = spawn_with_spa().await;
+
+    let response = Client::new().get(app.url("/frontend-0123abcd.js")).send().await.expect("sent");
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(response.text().await.expect("body"), ASSET.repeat(100));
+    let gzipped = Client::new()
+        .get(app.url("/frontend-0123abcd.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let missing = Client::new().get(app.url("/missing-file.js")).send().await.expect("sent");
+    assert_error(missing, StatusCode::NOT_FOUND, "Not Found").await;
+}
+
+#[tokio::test]
+async fn api_paths_are_never_shadowed_by_the_spa() {
+    let (app, _dist) = spawn_with_spa().await;
+
+    let me = Client::new().get(app.url("/users/me")).send().await.expect("sent");
+    assert_error(me, StatusCode::UNAUTHORIZED, "Not authenticated").await;
+    let unknown = Client::new().get(app.url("/users/nobody/else")).send().await.expect("sent");
+    assert_error(unknown, StatusCode::NOT_FOUND, "Not Found").await;
+    let logout = Client::new().get(app.url("/logout")).send().await.expect("sent");
+    assert_error(logout, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").await;
+    let tracks = Client::new().get(app.url("/tracks")).send().await.expect("sent");
+    assert_eq!(tracks.headers()["content-type"], "application/json");
+}
