@@ -1,0 +1,174 @@
+// The SPA in a real browser against the real server: every user-facing feature, with a
+// screenshot of each step.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SCREENSHOTS, newPage, startBrowser, startServer } from './harness.mjs';
+
+const DEMO = { username: 'john', password: 'tracklist-demo-password' };
+let server;
+let browser;
+const problems = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const shot = (page, name) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+async function signIn(page, { username, password }) {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password').press('Enter');
+}
+
+const trackRow = (page, title) => page.locator('table.tracks tbody tr', { hasText: title });
+
+describe('signed-in user journey', () => {
+  let page;
+  before(async () => ({ page } = await newPage(browser, problems)));
+
+  test('a sign-in form is interactive soon after navigation', async () => {
+    const started = Date.now();
+    await page.goto(`${server.url}/sign-in`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ state: 'visible' });
+    const elapsed = Date.now() - started;
+    console.log(`time to interactive sign-in form: ${elapsed} ms`);
+    assert.equal(await page.title(), 'Sign in · Tracklist');
+  });
+
+  test('a wrong password shows the server message and keeps the username', async () => {
+    await signIn(page, { username: 'john', password: 'not the right password' });
+    await page.getByTestId('error').filter({ hasText: 'Incorrect username or password' }).waitFor();
+    assert.equal(await page.getByLabel('Username').inputValue(), 'john');
+    assert.equal(await page.getByLabel('Password').inputValue(), '');
+    await shot(page, '01-wrong-password');
+  });
+
+  test('signing in shows the username', async () => {
+    await signIn(page, DEMO);
+    await page.getByTestId('current-user').filter({ hasText: 'john' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/');
+    await shot(page, '02-signed-in');
+  });
+
+  test('the session cookie is not readable from JavaScript', async () => {
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'id');
+    assert.ok(session, 'a session cookie exists');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    assert.ok(!(await page.evaluate(() => document.cookie)).includes(session.value));
+  });
+
+  test('reloading keeps the session', async () => {
+    await page.reload();
+    await page.getByTestId('current-user').filter({ hasText: 'john' }).waitFor();
+    await shot(page, '03-reloaded');
+  });
+
+  test('the library lists the demo tracks and searches them', async () => {
+    await trackRow(page, 'The Rain Song').waitFor();
+    assert.equal(await page.locator('table.tracks tbody tr').count(), 4);
+    await page.getByLabel('Search by title or artist').fill('blur');
+    await page.waitForFunction(() => document.querySelectorAll('table.tracks tbody tr').length === 1);
+    assert.match(await page.locator('table.tracks tbody').innerText(), /Song 2/);
+    await shot(page, '04-search');
+    await page.getByLabel('Search by title or artist').fill('');
+    await page.waitForFunction(() => document.querySelectorAll('table.tracks tbody tr').length === 4);
+  });
+
+  test('adding a track makes it appear', async () => {
+    const form = page.locator('form.track-form').last();
+    await form.getByLabel('Title').fill('Paranoid Android');
+    await form.getByLabel('Artist').fill('Radiohead');
+    await form.getByLabel('Year').fill('1997');
+    await form.getByRole('button', { name: 'Add track' }).click();
+    await trackRow(page, 'Paranoid Android').waitFor();
+    await shot(page, '05-added');
+  });
+
+  test('the add form shows validation messages before sending', async () => {
+    const form = page.locator('form.track-form').last();
+    await form.getByLabel('Year').fill('99');
+    await form.getByRole('button', { name: 'Add track' }).click();
+    await form.getByText('is required').first().waitFor();
+    await form.getByText(/must be between 1000/).waitFor();
+    await form.getByLabel('Year').fill('');
+  });
+
+  test('editing a track changes it', async () => {
+    await trackRow(page, 'Paranoid Android').getByRole('button', { name: 'Edit' }).click();
+    const form = page.locator('tr.editing form');
+    await form.getByLabel('Title').fill('Paranoid Android (Live)');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await trackRow(page, 'Paranoid Android (Live)').waitFor();
+    await shot(page, '06-edited');
+  });
+
+  test('deleting a track removes it', async () => {
+    page.once('dialog', (dialog) => dialog.accept());
+    await trackRow(page, 'Paranoid Android (Live)').getByRole('button', { name: 'Delete' }).click();
+    await trackRow(page, 'Paranoid Android').waitFor({ state: 'detached' });
+    await shot(page, '07-deleted');
+  });
+
+  test('signing out returns to the signed-out state and revokes the session', async () => {
+    await page.getByTestId('current-user').click();
+    await page.getByTestId('account-username').filter({ hasText: 'john' }).waitFor();
+    await shot(page, '08-account');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    const status = await page.evaluate(async () => (await fetch('/users/me')).status);
+    assert.equal(status, 401);
+    assert.equal(await page.getByRole('button', { name: 'Edit' }).count(), 0);
+    await shot(page, '09-signed-out');
+  });
+});
+
+describe('visitors', () => {
+  test('a deep link to a page that needs a session goes to sign-in and comes back', async () => {
+    const { page } = await newPage(browser, problems);
+    await page.goto(`${server.url}/account`);
+    await page.waitForURL((url) => url.pathname === '/sign-in' && url.searchParams.get('next') === '/account');
+    await shot(page, '10-deep-link-sign-in');
+    await signIn(page, DEMO);
+    await page.waitForURL((url) => url.pathname === '/account');
+    await page.getByTestId('account-username').filter({ hasText: 'john' }).waitFor();
+    await shot(page, '11-deep-link-back');
+  });
+
+  test('signing up checks the rules as you type, then signs the new user in', async () => {
+    const { page } = await newPage(browser, problems);
+    await page.goto(`${server.url}/sign-up`);
+    await page.getByLabel('Username').fill('new user');
+    await page.getByText(/may only contain letters/).waitFor();
+    await page.getByLabel('Username').fill('newcomer');
+    await page.getByLabel('Password').fill('short');
+    await page.getByText(/at least 15 characters/).first().waitFor();
+    await shot(page, '12-sign-up-rules');
+    await page.getByLabel('Password').fill('a perfectly long passphrase');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByTestId('current-user').filter({ hasText: 'newcomer' }).waitFor();
+    await shot(page, '13-signed-up');
+  });
+
+  test('signing up with a taken name shows the server message', async () => {
+    const { page } = await newPage(browser, problems);
+    await page.goto(`${server.url}/sign-up`);
+    await page.getByLabel('Username').fill('john');
+    await page.getByLabel('Password').fill('another long passphrase');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByTestId('error').filter({ hasText: 'That username is taken' }).waitFor();
+  });
+});
+
+test('no console errors, page errors or CSP violations happened', () => {
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,65 @@
+// Starts the real server (debug build, fresh SQLite, --demo) serving the release-built SPA,
+// and headless Debian Chromium, for the browser tests.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(import.meta.dirname, '..');
+export const SCREENSHOTS = path.resolve(root, process.env.TRACKLIST_SCREENSHOTS ?? 'screenshots');
+const SERVER = path.resolve(root, process.env.TRACKLIST_BIN ?? 'target/debug/tracklist');
+const DIST = path.resolve(root, process.env.TRACKLIST_DIST ?? 'dist');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Starts `tracklist serve` on a free port and resolves with its base URL. */
+export async function startServer() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tracklist-e2e-'));
+  const child = spawn(SERVER, [
+    'serve', '--bind', '127.0.0.1:0', '--demo', '--static-dir', DIST,
+    '--database-url', `sqlite://${path.join(dir, 'e2e.db')}`,
+  ], { env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30_000);
+    const onData = (chunk) => {
+      log += chunk;
+      const match = log.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match) { clearTimeout(timer); resolve(match[1]); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${log}`)); });
+  });
+  child.removeAllListeners('exit');
+  return {
+    url,
+    log: () => log,
+    stop() { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+export async function startBrowser() {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A page that records console errors, page errors and CSP violations into `problems`. */
+export async function newPage(browser, problems) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    // Chromium logs every 4xx API answer (401 while signed out, 409 for a taken name) as a
+    // failed resource load; the app handles those. Everything else is a problem.
+    if (message.type() === 'error' && !/the server responded with a status of 4\d\d/.test(message.text())) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return { context, page };
+}
