@@ -205,7 +205,8 @@ where
     };
     let text = |value: Option<String>| value.unwrap_or_default();
     let (title, artist) = (track.title.clone(), track.artist.clone());
-    let (album, year, label) = (text(track.album.clone()), track.year.map(|y| y.to_string()), text(track.label.clone()));
+    let (album, year, label) =
+        (text(track.album.clone()), track.year.map(|y| y.to_string()), text(track.label.clone()));
     view! {
         <Show
             when=move || editing.get() == Some(id)

@@ -49,7 +49,9 @@ pub fn SignUpPage() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let created = match api::sign_up(&form).await {
-                Ok(_) => api::login(&LoginForm { username: form.username, password: form.password }).await.map(|_| ()),
+                Ok(_) => api::login(&LoginForm { username: form.username, password: form.password })
+                    .await
+                    .map(|_| ()),
                 Err(err) => Err(err),
             };
             pending.set(false);
