@@ -52,6 +52,15 @@ pub struct Config {
     #[arg(long, env = "TRACKLIST_ALLOW_SIGNUP", default_value_t = true, action = clap::ArgAction::Set)]
     pub allow_signup: bool,
 
+    /// The origin browsers use to reach this server (e.g. `https://tracks.example.com`), when
+    /// a proxy in front makes the `Host` header differ; state-changing requests from any other
+    /// origin are refused.
+    #[arg(long, env = "TRACKLIST_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    #[command(flatten)]
+    pub throttle: ThrottleConfig,
+
     /// Seed the demo user and tracks into an empty database.
     #[arg(long, env = "TRACKLIST_DEMO")]
     pub demo: bool,
@@ -77,6 +86,27 @@ pub struct SessionConfig {
     /// How often expired sessions are deleted from the store.
     #[arg(long = "session-cleanup-interval", env = "TRACKLIST_SESSION_CLEANUP_INTERVAL", default_value = "1h", value_parser = humantime::parse_duration)]
     pub cleanup_interval: Duration,
+}
+
+/// Sign-in throttling: failures are counted per (username, client address) and per client
+/// address over a sliding window.
+#[derive(Debug, Clone, Args)]
+pub struct ThrottleConfig {
+    /// Failed sign-ins allowed per username from one client address within the window.
+    #[arg(long = "login-max-failures", env = "TRACKLIST_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub max_failures: usize,
+
+    /// Failed sign-ins allowed per client address, whatever the username, within the window.
+    #[arg(
+        long = "login-max-failures-per-client",
+        env = "TRACKLIST_LOGIN_MAX_FAILURES_PER_CLIENT",
+        default_value_t = 50
+    )]
+    pub max_failures_per_client: usize,
+
+    /// The sliding window failures are counted over.
+    #[arg(long = "login-window", env = "TRACKLIST_LOGIN_WINDOW", default_value = "15min", value_parser = humantime::parse_duration)]
+    pub window: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,6 +154,12 @@ impl Config {
             static_dir: None,
             secure_cookies: false,
             allow_signup: true,
+            public_url: None,
+            throttle: ThrottleConfig {
+                max_failures: 5,
+                max_failures_per_client: 50,
+                window: Duration::from_secs(15 * 60),
+            },
             demo: false,
             session: SessionConfig {
                 idle_timeout: Duration::from_secs(14 * 24 * 3600),
@@ -145,6 +181,14 @@ impl Config {
         }
         if session.cleanup_interval.is_zero() {
             bail!("--session-cleanup-interval must be longer than zero");
+        }
+        if self.throttle.max_failures == 0 || self.throttle.max_failures_per_client == 0 {
+            bail!("--login-max-failures and --login-max-failures-per-client must be at least 1");
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("--public-url must start with http:// or https://, got {url:?}");
         }
         if let Some(dir) = &self.static_dir {
             let index = dir.join("index.html");

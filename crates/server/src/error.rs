@@ -31,6 +31,8 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
+    #[error("Too many failed sign-in attempts. Try again in {} seconds.", whole_seconds(*retry_after))]
+    TooManyRequests { retry_after: std::time::Duration },
     #[error("{detail}")]
     Validation { detail: String, fields: Option<FieldErrors> },
     #[error(transparent)]
@@ -59,6 +61,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,6 +79,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Validation { .. } => "validation",
+            Self::TooManyRequests { .. } => "too_many_attempts",
             Self::Internal(_) => "internal",
         }
     }
@@ -96,6 +100,10 @@ impl From<tower_sessions::session::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after } => Some(whole_seconds(*retry_after)),
+            _ => None,
+        };
         let mut body = ErrorBody::new(self.to_string());
         body.code = Some(self.code().to_owned());
         match self {
@@ -112,8 +120,16 @@ impl IntoResponse for ApiError {
             // What a 401 must carry (RFC 9110); the scheme names our cookie session.
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Cookie"));
         }
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
+}
+
+/// Seconds for `Retry-After`, rounded up so a client that waits that long is let in.
+fn whole_seconds(duration: std::time::Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 /// Router fallback: unknown API paths answer JSON, not an empty 404.

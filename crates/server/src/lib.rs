@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod routes;
 pub mod session;
 pub mod spa;

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::Router;
 use axum::extract::Request;
+use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
@@ -14,11 +14,12 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::auth::password::Passwords;
+use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::session::{self, CookiePolicy};
 use crate::spa::Spa;
 use crate::state::AppState;
-use crate::{db, demo, error, routes};
+use crate::{db, demo, error, headers, routes};
 
 /// A configured server with its listener bound, ready to run.
 pub struct Application {
@@ -35,11 +36,16 @@ impl Application {
         let db = db::connect(&config.database.database_url).await?;
         let store = SqliteStore::new(db.clone());
         store.migrate().await.context("cannot create the session table")?;
-        let state = AppState { db, passwords: Passwords::new()?, config: Arc::new(config) };
+        let state = AppState {
+            db,
+            passwords: Passwords::new()?,
+            throttle: LoginThrottle::new(config.throttle.clone()),
+            config: Arc::new(config),
+        };
         if state.config.demo {
             demo::seed(&state).await?;
         }
-        let router = router(state.clone(), store.clone());
+        let router = router(state.clone(), store.clone())?;
         let listener = TcpListener::bind(state.config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", state.config.bind))?;
@@ -72,21 +78,26 @@ impl Application {
 }
 
 /// The whole HTTP stack.
-fn router(state: AppState, store: SqliteStore) -> Router {
+fn router(state: AppState, store: SqliteStore) -> anyhow::Result<Router> {
     let policy = CookiePolicy::from_config(&state.config);
     let app = Router::new().merge(routes::router());
     let app = match &state.config.static_dir {
         Some(dir) => {
-            let spa = Spa::new(dir);
+            let spa = Spa::new(dir)?;
             app.fallback(move |request: Request| spa.clone().serve(request))
         }
         None => app.fallback(error::not_found),
     };
-    app.method_not_allowed_fallback(error::method_not_allowed)
+    let app = app
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(session::layer(store, policy))
         // Outside the session layer, so it sees the cookies that layer sets.
-        .layer(axum::middleware::map_response_with_state(policy, session::harden_cookies))
+        .layer(middleware::map_response_with_state(policy, session::harden_cookies))
+        // Before any handler or session work: a refused request changes nothing.
+        .layer(middleware::from_fn_with_state(state.clone(), headers::same_origin_only))
+        .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    Ok(app)
 }

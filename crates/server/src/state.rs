@@ -5,11 +5,13 @@ use std::sync::Arc;
 use sqlx::SqlitePool;
 
 use crate::auth::password::Passwords;
+use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub db: SqlitePool,
     pub passwords: Passwords,
+    pub throttle: LoginThrottle,
     pub config: Arc<Config>,
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use shared::{LoginForm, SuccessBody};
+use shared::{LoginForm, SuccessBody, validate};
 use tower_sessions::Session;
 
 use crate::auth;
@@ -26,15 +26,22 @@ async fn login(
     FormOrJson(form): FormOrJson<LoginForm>,
 ) -> Result<Json<SuccessBody>> {
     form.validate().map_err(ApiError::invalid_fields)?;
-    let account = match auth::authenticate(&state, &form.username, &form.password).await {
+    let username = validate::normalize_username(&form.username);
+    if let Err(retry_after) = state.throttle.check(&username, client.ip()) {
+        tracing::warn!(event = "login_throttled", %username, %client, "sign-in throttled");
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    let account = match auth::authenticate(&state, &username, &form.password).await {
         Ok(account) => account,
         Err(err) => {
             if matches!(err, ApiError::InvalidCredentials) {
-                tracing::warn!(event = "login_failed", username = %form.username, %client, "sign-in refused");
+                state.throttle.record_failure(&username, client.ip());
+                tracing::warn!(event = "login_failed", %username, %client, "sign-in refused");
             }
             return Err(err);
         }
     };
+    state.throttle.record_success(&username, client.ip());
     session::start(&session, account.id, &state.config.session).await?;
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
     Ok(Json(SuccessBody::OK))

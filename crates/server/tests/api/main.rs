@@ -6,6 +6,7 @@ mod helpers;
 mod cli;
 mod errors;
 mod login;
+mod security;
 mod sessions;
 mod spa;
 mod tracks;

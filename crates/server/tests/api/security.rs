@@ -1,0 +1,175 @@
+//! SECURITY.md promises that belong to the server's edges, one test per item number.
+//! (Items 1–8, 15–17, 19, 20 and 22 are proven in `login`, `sessions`, `users` and `errors`.)
+
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, assert_error};
+
+async fn login_from(app: &TestApp, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request =
+        Client::new().post(app.url("/login")).form(&[("username", "alice"), ("password", PASSWORD)]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("sent")
+}
+
+#[tokio::test]
+async fn item_11_cross_site_state_changes_are_refused_with_403() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice", false).await;
+
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "null")][..],
+        &[("sec-fetch-site", "cross-site")][..],
+    ] {
+        let response = login_from(&app, headers).await;
+        assert!(response.headers().get("set-cookie").is_none());
+        assert_error(response, StatusCode::FORBIDDEN, "Cross-site request refused").await;
+    }
+    let (client, _) = app.signed_in("bob", false).await;
+    let track = client
+        .post(app.url("/tracks"))
+        .header("origin", "https://evil.example")
+        .json(&json!({"title": "Song 2", "artist": "Blur"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_error(track, StatusCode::FORBIDDEN, "Cross-site request refused").await;
+    let logout =
+        client.post(app.url("/logout")).header("origin", "https://evil.example").send().await.expect("sent");
+    assert_eq!(logout.status(), StatusCode::FORBIDDEN);
+    assert_eq!(client.get(app.url("/users/me")).send().await.expect("sent").status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn item_11_same_origin_and_header_less_requests_pass() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice", false).await;
+    let own_origin = app.address.clone();
+
+    assert_eq!(
+        login_from(&app, &[("origin", &own_origin), ("sec-fetch-site", "same-origin")]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(login_from(&app, &[]).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn item_11_behind_a_proxy_only_the_public_url_is_our_origin() {
+    let app = TestApp::spawn_with(|config| config.public_url = Some("https://tracks.example".into())).await;
+    app.create_user("alice", false).await;
+    let own_origin = app.address.clone();
+
+    assert_eq!(login_from(&app, &[("origin", "https://tracks.example")]).await.status(), StatusCode::OK);
+    assert_eq!(login_from(&app, &[("origin", &own_origin)]).await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn item_14_no_cors_headers_are_sent() {
+    let app = TestApp::spawn().await;
+
+    let response = Client::new()
+        .get(app.url("/tracks"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("sent");
+
+    assert!(response.headers().get("access-control-allow-origin").is_none());
+    assert!(response.headers().get("access-control-allow-credentials").is_none());
+}
+
+#[tokio::test]
+async fn item_18_repeated_failures_get_429_with_retry_after_until_the_window_passes() {
+    let app = TestApp::spawn_with(|config| {
+        config.throttle.max_failures = 3;
+        config.throttle.window = Duration::from_secs(2);
+    })
+    .await;
+    app.create_user("alice", false).await;
+
+    for _ in 0..3 {
+        let response = app.login(&Client::new(), "alice", "a wrong password guess").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits: otherwise the 429 would only slow wrong guesses.
+    let throttled = app.login(&Client::new(), "alice", PASSWORD).await;
+    let retry_after: u64 =
+        throttled.headers()["retry-after"].to_str().expect("text").parse().expect("seconds");
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let body = assert_error(
+        throttled,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many failed sign-in attempts. Try again in 2 seconds.",
+    )
+    .await;
+    assert_eq!(body["code"], "too_many_attempts");
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(app.login(&Client::new(), "alice", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn item_18_one_client_guessing_across_usernames_is_throttled() {
+    let app = TestApp::spawn_with(|config| config.throttle.max_failures_per_client = 3).await;
+
+    for name in ["ann", "ben", "cat"] {
+        assert_eq!(
+            app.login(&Client::new(), name, "a wrong password guess").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    let response = app.login(&Client::new(), "dan", "a wrong password guess").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn item_21_api_responses_carry_strict_security_headers() {
+    let app = TestApp::spawn().await;
+
+    let response = Client::new().get(app.url("/tracks")).send().await.expect("sent");
+
+    let headers = response.headers();
+    let csp = headers["content-security-policy"].to_str().expect("text");
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert!(headers.get("strict-transport-security").is_none(), "no HSTS over plain HTTP");
+}
+
+#[tokio::test]
+async fn item_21_hsts_is_sent_with_secure_cookies() {
+    let app = TestApp::spawn_with(|config| config.secure_cookies = true).await;
+
+    let response = Client::new().get(app.url("/tracks")).send().await.expect("sent");
+
+    assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000");
+}
+
+#[tokio::test]
+async fn item_21_the_spa_page_allows_only_its_own_scripts_and_wasm() {
+    let dist = tempfile::tempdir().expect("folder");
+    let loader = "import init from '/app.js'; await init();";
+    let page = format!("<!doctype html><head><script type=\"module\">{loader}</script></head>");
+    std::fs::write(dist.path().join("index.html"), page).expect("written");
+    let dir = dist.path().to_owned();
+    let app = TestApp::spawn_with(move |config| config.static_dir = Some(dir)).await;
+
+    let response = Client::new().get(app.url("/sign-in")).send().await.expect("sent");
+
+    let csp = response.headers()["content-security-policy"].to_str().expect("text").to_owned();
+    for directive in
+        ["default-src 'self'", "'wasm-unsafe-eval'", "frame-ancestors 'none'", "object-src 'none'"]
+    {
+        assert!(csp.contains(directive), "{directive} missing from {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // echo -n "$loader" | openssl sha256 -binary | base64
+    assert!(csp.contains("'sha256-"), "{csp}");
+}
