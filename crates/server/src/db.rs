@@ -1,6 +1,7 @@
 //! The database: connection, migrations, and one async function per query (in `db/`).
 //! Row types stay in here; callers get domain values.
 
+pub mod sessions;
 pub mod tracks;
 pub mod users;
 

@@ -97,6 +97,12 @@ impl From<tower_sessions::session::Error> for ApiError {
     }
 }
 
+impl From<tower_sessions::session_store::Error> for ApiError {
+    fn from(err: tower_sessions::session_store::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();

@@ -9,7 +9,7 @@ use tower_sessions::Session;
 
 use crate::db;
 use crate::error::ApiError;
-use crate::session;
+use crate::session::SignedIn;
 use crate::state::AppState;
 
 /// A JSON body (`Content-Type: application/json` required).
@@ -111,9 +111,13 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// The signed-in user; rejects with 401 when there is no valid session.
+/// The signed-in user and their session; rejects with 401 when there is no valid session.
 #[derive(Debug, Clone)]
-pub struct CurrentUser(pub db::users::Account);
+pub struct CurrentUser {
+    pub account: db::users::Account,
+    pub signed_in: SignedIn,
+    pub session: Session,
+}
 
 impl<S> FromRequestParts<S> for CurrentUser
 where
@@ -129,14 +133,14 @@ where
             .get::<Session>()
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("the session layer is missing"))?;
-        let Some(auth) = session::current(&session, &state.config.session).await? else {
+        let Some(signed_in) = state.sessions.current(&session).await? else {
             return Err(ApiError::NotAuthenticated);
         };
-        match db::users::find_by_id(&state.db, auth.user_id).await? {
-            Some(account) if !account.disabled => Ok(Self(account)),
+        match db::users::find_by_id(&state.db, signed_in.user_id).await? {
+            Some(account) if !account.disabled => Ok(Self { account, signed_in, session }),
             // Deleted or disabled since sign-in: the session is worthless now.
             _ => {
-                session::end(&session).await?;
+                state.sessions.end(&session).await?;
                 Err(ApiError::NotAuthenticated)
             }
         }

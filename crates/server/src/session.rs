@@ -7,30 +7,32 @@
 //!   the store, so it happens only once less than half the idle window remains: most
 //!   requests only read.
 //! - absolute: `lifetime` after sign-in the session ends however active it is.
+//!
+//! Next to the store, `user_sessions` indexes each user's sessions so they can be listed and
+//! revoked (one, all but the current one, or all when an account is disabled).
 
-use axum::http::{HeaderValue, header};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use shared::SessionInfo;
+use sqlx::SqlitePool;
 use time::OffsetDateTime;
 use tower_sessions::cookie::{self, Cookie};
-use tower_sessions::session::Error;
+use tower_sessions::session::Id;
+use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::{Config, SameSite, SessionConfig};
-
-/// The session key holding [`SignedIn`].
-const SIGNED_IN: &str = "signed_in";
-
-/// What a signed-in session stores.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct SignedIn {
-    pub user_id: i64,
-    /// Unix milliseconds.
-    signed_in_at: i64,
-    /// Unix milliseconds; mirrors the store record's expiry, which the session API cannot read.
-    expires_at: i64,
-}
+use crate::db;
+use crate::error::Result;
 
 /// How the session cookie is set, shared by the session layer and [`harden_cookies`].
 #[derive(Debug, Clone, Copy)]
@@ -63,46 +65,204 @@ pub fn layer(store: SqliteStore, policy: CookiePolicy) -> SessionManagerLayer<Sq
         .with_secure(policy.secure)
 }
 
-/// Signs `user_id` in on this session under a fresh id, so any id the client held before
-/// (planted by an attacker or left from an earlier sign-in) is dead from now on.
-pub async fn start(session: &Session, user_id: i64, config: &SessionConfig) -> Result<(), Error> {
-    session.cycle_id().await?;
-    let signed_in_at = now_millis();
-    let hard_end = signed_in_at.saturating_add(millis(config.lifetime));
-    let expires_at = signed_in_at.saturating_add(millis(config.idle_timeout)).min(hard_end);
-    save(session, SignedIn { user_id, signed_in_at, expires_at }).await
+/// The session key holding [`SignedIn`].
+const SIGNED_IN: &str = "signed_in";
+
+/// "Last seen" is kept to this resolution, so activity costs a write at most this often.
+const SEEN_RESOLUTION_MS: i64 = 5 * 60 * 1000;
+
+/// What a signed-in session stores.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub user_id: i64,
+    /// This session's row in the per-user index (`db::sessions`), shown to the user.
+    pub reference: String,
+    /// Unix milliseconds.
+    signed_in_at: i64,
+    /// Unix milliseconds; mirrors the store record's expiry, which the session API cannot read.
+    expires_at: i64,
+    /// Unix milliseconds, to [`SEEN_RESOLUTION_MS`].
+    seen_at: i64,
 }
 
-/// The signed-in user of this session, if any, enforcing the absolute lifetime and sliding
-/// the idle deadline when it is near.
-pub async fn current(session: &Session, config: &SessionConfig) -> Result<Option<SignedIn>, Error> {
-    let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await? else {
-        return Ok(None);
-    };
-    let now = now_millis();
-    let hard_end = signed_in.signed_in_at.saturating_add(millis(config.lifetime));
-    if now >= hard_end || now >= signed_in.expires_at {
-        end(session).await?;
-        return Ok(None);
+/// Who is signing in, for the session list.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub address: SocketAddr,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    pub fn new(address: SocketAddr, headers: &HeaderMap) -> Self {
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(256).collect());
+        Self { address, user_agent }
     }
-    let idle = millis(config.idle_timeout);
-    if signed_in.expires_at - now < idle / 2 {
-        let expires_at = now.saturating_add(idle).min(hard_end);
-        save(session, SignedIn { expires_at, ..signed_in }).await?;
+}
+
+/// Sessions with their deadlines and the per-user index that lets a user see and revoke them.
+#[derive(Clone)]
+pub struct Sessions {
+    db: SqlitePool,
+    store: Arc<dyn SessionStore>,
+    config: SessionConfig,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").field("config", &self.config).finish_non_exhaustive()
     }
-    Ok(Some(signed_in))
 }
 
-/// Deletes the session from the store; the layer then expires the cookie.
-pub async fn end(session: &Session) -> Result<(), Error> {
-    session.flush().await
+impl Sessions {
+    pub fn new(db: SqlitePool, store: Arc<dyn SessionStore>, config: SessionConfig) -> Self {
+        Self { db, store, config }
+    }
+
+    /// Signs `user_id` in on this session under a fresh id, so any id the client held before
+    /// (planted by an attacker or left from an earlier sign-in) is dead from now on.
+    pub async fn start(&self, session: &Session, user_id: i64, client: &ClientInfo) -> Result<()> {
+        if let Some(previous) = session.get::<SignedIn>(SIGNED_IN).await? {
+            db::sessions::delete(&self.db, &previous.reference).await?;
+        }
+        session.cycle_id().await?;
+        let now = now_millis();
+        let hard_end = now.saturating_add(millis(self.config.lifetime));
+        let expires_at = now.saturating_add(millis(self.config.idle_timeout)).min(hard_end);
+        let signed_in =
+            SignedIn { user_id, reference: new_reference(), signed_in_at: now, expires_at, seen_at: now };
+        store_in(session, &signed_in).await?;
+        // Saving now, not when the response leaves, gives the session its id for the index.
+        session.save().await?;
+        let session_id = session.id().context("a saved session has an id")?.to_string();
+        let row = db::sessions::NewSession {
+            reference: &signed_in.reference,
+            session_id: &session_id,
+            user_id,
+            expires_at,
+            user_agent: client.user_agent.as_deref(),
+            client_addr: &client.address.ip().to_string(),
+        };
+        db::sessions::insert(&self.db, &row).await?;
+        Ok(())
+    }
+
+    /// The signed-in user of this session, if any. Enforces the absolute lifetime, and slides
+    /// the idle deadline when less than half of it remains.
+    pub async fn current(&self, session: &Session) -> Result<Option<SignedIn>> {
+        let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await? else {
+            return Ok(None);
+        };
+        let now = now_millis();
+        let hard_end = signed_in.signed_in_at.saturating_add(millis(self.config.lifetime));
+        if now >= hard_end || now >= signed_in.expires_at {
+            self.end(session).await?;
+            return Ok(None);
+        }
+        let idle = millis(self.config.idle_timeout);
+        if signed_in.expires_at - now < idle / 2 || now - signed_in.seen_at > SEEN_RESOLUTION_MS {
+            let expires_at = now.saturating_add(idle).min(hard_end);
+            let refreshed = SignedIn { expires_at, seen_at: now, ..signed_in };
+            store_in(session, &refreshed).await?;
+            db::sessions::touch(&self.db, &refreshed.reference, expires_at).await?;
+            return Ok(Some(refreshed));
+        }
+        Ok(Some(signed_in))
+    }
+
+    /// Deletes the session from the store and the index; the layer then expires the cookie.
+    pub async fn end(&self, session: &Session) -> Result<()> {
+        if let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await? {
+            db::sessions::delete(&self.db, &signed_in.reference).await?;
+        }
+        session.flush().await?;
+        Ok(())
+    }
+
+    /// Gives the current session a new id (after a password change), keeping it signed in.
+    pub async fn rotate(&self, session: &Session, signed_in: &SignedIn) -> Result<()> {
+        session.cycle_id().await?;
+        session.save().await?;
+        let session_id = session.id().context("a saved session has an id")?.to_string();
+        db::sessions::set_session_id(&self.db, &signed_in.reference, &session_id).await?;
+        Ok(())
+    }
+
+    /// The user's active sessions, `current` marking the one with this reference.
+    pub async fn list(&self, user_id: i64, current: &str) -> Result<Vec<SessionInfo>> {
+        let rows = db::sessions::list(&self.db, user_id, now_millis()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SessionInfo {
+                current: row.reference == current,
+                id: row.reference,
+                created_at: row.created_at,
+                last_seen_at: row.last_seen_at,
+                user_agent: row.user_agent,
+                client_address: row.client_addr,
+            })
+            .collect())
+    }
+
+    /// Revokes one of the user's sessions; `false` when the user has no such session.
+    pub async fn revoke(&self, user_id: i64, reference: &str) -> Result<bool> {
+        let Some(row) = db::sessions::find(&self.db, user_id, reference).await? else {
+            return Ok(false);
+        };
+        self.delete(&row).await?;
+        Ok(true)
+    }
+
+    /// Revokes every session of the user but `keep`; returns how many.
+    pub async fn revoke_all(&self, user_id: i64, keep: Option<&str>) -> Result<usize> {
+        let rows = db::sessions::all_of(&self.db, user_id).await?;
+        let mut revoked = 0;
+        for row in rows.iter().filter(|row| Some(row.reference.as_str()) != keep) {
+            self.delete(row).await?;
+            revoked += 1;
+        }
+        Ok(revoked)
+    }
+
+    /// Store record first: once it is gone the cookie is worthless, whatever happens next.
+    async fn delete(&self, row: &db::sessions::IndexedSession) -> Result<()> {
+        if let Ok(id) = row.session_id.parse::<Id>() {
+            self.store.delete(&id).await?;
+        }
+        db::sessions::delete(&self.db, &row.reference).await?;
+        Ok(())
+    }
+
+    /// Deletes expired records from the store and the index, every `cleanup_interval`.
+    pub async fn delete_expired_forever(self, store: impl ExpiredDeletion) {
+        let mut interval = tokio::time::interval(self.config.cleanup_interval);
+        loop {
+            interval.tick().await;
+            if let Err(err) = store.delete_expired().await {
+                tracing::error!(%err, "cannot delete expired sessions");
+            }
+            if let Err(err) = db::sessions::delete_expired(&self.db, now_millis()).await {
+                tracing::error!(%err, "cannot delete expired session index rows");
+            }
+        }
+    }
 }
 
-async fn save(session: &Session, signed_in: SignedIn) -> Result<(), Error> {
+async fn store_in(session: &Session, signed_in: &SignedIn) -> Result<()> {
     let nanos = i128::from(signed_in.expires_at) * 1_000_000;
-    let expiry = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let expiry = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(anyhow::Error::from)?;
     session.set_expiry(Some(Expiry::AtDateTime(expiry)));
-    session.insert(SIGNED_IN, signed_in).await
+    session.insert(SIGNED_IN, signed_in).await?;
+    Ok(())
+}
+
+/// 128 random bits, base64url: unguessable, and unrelated to the session id.
+fn new_reference() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn now_millis() -> i64 {

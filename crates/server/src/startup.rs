@@ -10,13 +10,12 @@ use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
-use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
-use crate::session::{self, CookiePolicy};
+use crate::session::{self, CookiePolicy, Sessions};
 use crate::spa::Spa;
 use crate::state::AppState;
 use crate::{db, demo, error, headers, routes};
@@ -36,8 +35,10 @@ impl Application {
         let db = db::connect(&config.database.database_url).await?;
         let store = SqliteStore::new(db.clone());
         store.migrate().await.context("cannot create the session table")?;
+        let sessions = Sessions::new(db.clone(), Arc::new(store.clone()), config.session.clone());
         let state = AppState {
             db,
+            sessions,
             passwords: Passwords::new()?,
             throttle: LoginThrottle::new(config.throttle.clone()),
             config: Arc::new(config),
@@ -66,8 +67,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let cleanup =
-            tokio::spawn(self.store.continuously_delete_expired(self.state.config.session.cleanup_interval));
+        let cleanup = tokio::spawn(self.state.sessions.clone().delete_expired_forever(self.store));
         let served =
             axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(shutdown)

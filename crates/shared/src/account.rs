@@ -74,3 +74,39 @@ pub struct SuccessBody {
 impl SuccessBody {
     pub const OK: Self = Self { success: true };
 }
+
+/// `PUT /users/me/password`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChange").finish_non_exhaustive()
+    }
+}
+
+impl PasswordChange {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut check = Checker::default();
+        check.field("current_password", || validate::required(&self.current_password));
+        check.field("new_password", || validate::password(&self.new_password));
+        check.finish()
+    }
+}
+
+/// One of the signed-in user's active sessions (`GET /users/me/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// A reference for revoking it; not the session id, which never leaves the cookie.
+    pub id: String,
+    /// RFC 3339 timestamps; `last_seen_at` is updated at most every few minutes.
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub user_agent: Option<String>,
+    pub client_address: Option<String>,
+    /// The session this request came with.
+    pub current: bool,
+}

@@ -9,6 +9,6 @@ pub mod error;
 pub mod track;
 pub mod validate;
 
-pub use account::{LoginForm, SignupForm, SuccessBody, User};
+pub use account::{LoginForm, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
 pub use error::{ErrorBody, FieldErrors};
 pub use track::{ListQuery, NewTrack, Track, TrackUpdate};

@@ -67,3 +67,10 @@ pub async fn list(db: &SqlitePool) -> sqlx::Result<Vec<Account>> {
 pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(db).await
 }
+
+/// Returns whether the user exists.
+pub async fn set_disabled(db: &SqlitePool, id: i64, disabled: bool) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE users SET disabled = ? WHERE id = ?").bind(disabled).bind(id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use shared::{LoginForm, SuccessBody, validate};
@@ -11,7 +12,7 @@ use tower_sessions::Session;
 use crate::auth;
 use crate::error::{ApiError, Result};
 use crate::extract::FormOrJson;
-use crate::session;
+use crate::session::ClientInfo;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     session: Session,
     FormOrJson(form): FormOrJson<LoginForm>,
 ) -> Result<Json<SuccessBody>> {
@@ -42,7 +44,7 @@ async fn login(
         }
     };
     state.throttle.record_success(&username, client.ip());
-    session::start(&session, account.id, &state.config.session).await?;
+    state.sessions.start(&session, account.id, &ClientInfo::new(client, &headers)).await?;
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
     Ok(Json(SuccessBody::OK))
 }
@@ -54,9 +56,9 @@ async fn logout(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     session: Session,
 ) -> Result<Json<SuccessBody>> {
-    if let Some(signed_in) = session::current(&session, &state.config.session).await? {
+    if let Some(signed_in) = state.sessions.current(&session).await? {
         tracing::info!(event = "logout", user_id = signed_in.user_id, %client, "signed out");
     }
-    session::end(&session).await?;
+    state.sessions.end(&session).await?;
     Ok(Json(SuccessBody::OK))
 }

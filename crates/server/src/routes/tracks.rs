@@ -31,7 +31,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json
 
 async fn create(
     State(state): State<AppState>,
-    CurrentUser(account): CurrentUser,
+    CurrentUser { account, .. }: CurrentUser,
     extract::Json(track): extract::Json<NewTrack>,
 ) -> Result<(StatusCode, HeaderMap, Json<Track>)> {
     let track = checked(track)?;
@@ -44,7 +44,7 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    CurrentUser(account): CurrentUser,
+    CurrentUser { account, .. }: CurrentUser,
     Path(id): Path<i64>,
     extract::Json(update): extract::Json<TrackUpdate>,
 ) -> Result<Json<Track>> {
@@ -55,7 +55,7 @@ async fn update(
 
 async fn remove(
     State(state): State<AppState>,
-    CurrentUser(account): CurrentUser,
+    CurrentUser { account, .. }: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<SuccessBody>> {
     editable(&state, &account, id).await?;

@@ -17,7 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/users", post(sign_up)).route("/users/me", get(me))
 }
 
-async fn me(CurrentUser(account): CurrentUser) -> Json<User> {
+async fn me(CurrentUser { account, .. }: CurrentUser) -> Json<User> {
     Json(account.view())
 }
 
