@@ -1,6 +1,7 @@
 //! Who is signing in: password hashing and the credential check.
 
 pub mod password;
+pub mod policy;
 pub mod throttle;
 
 use shared::validate;

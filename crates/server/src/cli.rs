@@ -1,31 +1,46 @@
 //! `tracklist user …`: account administration from the shell.
 
 use std::io::BufRead;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use shared::validate;
+use sqlx::SqlitePool;
+use tower_sessions_sqlx_store::SqliteStore;
 
-use crate::auth::{self, password::Passwords};
-use crate::config::{UserAction, UserArgs};
-use crate::db;
+use crate::auth::{self, password::Passwords, policy};
+use crate::config::{SessionConfig, UserAction, UserArgs};
+use crate::db::{self, users::Account};
+use crate::session::Sessions;
 
 pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     let db = db::connect(&args.database.database_url).await?;
     match args.action {
         UserAction::Add { name, admin, .. } => {
             check(validate::username(&name), "username")?;
-            let password = read_password()?;
+            let password = read_password(&name)?;
             let account = auth::create_account(&db, &Passwords::new()?, &name, &password, admin).await?;
             println!("created user {} (id {})", account.username, account.id);
         }
         UserAction::Passwd { name, .. } => {
-            let account = db::users::find_by_username(&db, &validate::normalize_username(&name))
-                .await?
-                .with_context(|| format!("no user named {name:?}"))?;
-            let password = read_password()?;
+            let account = find(&db, &name).await?;
+            let password = read_password(&account.username)?;
             let hash = Passwords::new()?.hash(&password).await?;
             db::users::set_password_hash(&db, account.id, &hash).await?;
-            println!("password of {} changed", account.username);
+            let revoked = sessions(&db).revoke_all(account.id, None).await?;
+            println!("password of {} changed; {revoked} session(s) signed out", account.username);
+        }
+        UserAction::Disable { name } => {
+            let account = find(&db, &name).await?;
+            db::users::set_disabled(&db, account.id, true).await?;
+            let revoked = sessions(&db).revoke_all(account.id, None).await?;
+            tracing::info!(event = "user_disabled", user_id = account.id, username = %account.username, revoked, "user disabled");
+            println!("disabled {}; {revoked} session(s) signed out", account.username);
+        }
+        UserAction::Enable { name } => {
+            let account = find(&db, &name).await?;
+            db::users::set_disabled(&db, account.id, false).await?;
+            println!("enabled {}", account.username);
         }
         UserAction::List => {
             println!("{:>6}  {:<32}  role", "id", "username");
@@ -39,12 +54,24 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn find(db: &SqlitePool, name: &str) -> anyhow::Result<Account> {
+    db::users::find_by_username(db, &validate::normalize_username(name))
+        .await?
+        .with_context(|| format!("no user named {name:?}"))
+}
+
+/// The server's sessions, over the same database.
+fn sessions(db: &SqlitePool) -> Sessions {
+    let store = SqliteStore::new(db.clone());
+    Sessions::new(db.clone(), Arc::new(store), SessionConfig::default())
+}
+
 /// One line from standard input, so the password never shows in `ps` or shell history.
-fn read_password() -> anyhow::Result<String> {
+fn read_password(username: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    check(validate::password(&password), "password")?;
+    check(policy::check_new_password(&password, username), "password")?;
     Ok(password)
 }
 

@@ -141,6 +141,10 @@ pub enum UserAction {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Disable an account and sign out all of its sessions.
+    Disable { name: String },
+    /// Let a disabled account sign in again.
+    Enable { name: String },
     /// List the accounts.
     List,
 }
@@ -161,12 +165,7 @@ impl Config {
                 window: Duration::from_secs(15 * 60),
             },
             demo: false,
-            session: SessionConfig {
-                idle_timeout: Duration::from_secs(14 * 24 * 3600),
-                lifetime: Duration::from_secs(30 * 24 * 3600),
-                same_site: SameSite::Strict,
-                cleanup_interval: Duration::from_secs(3600),
-            },
+            session: SessionConfig::default(),
         }
     }
 
@@ -196,6 +195,18 @@ impl Config {
                 .with_context(|| format!("--static-dir: {} is missing", index.display()))?;
         }
         Ok(())
+    }
+}
+
+/// The defaults of the command line.
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(14 * 24 * 3600),
+            lifetime: Duration::from_secs(30 * 24 * 3600),
+            same_site: SameSite::Strict,
+            cleanup_interval: Duration::from_secs(3600),
+        }
     }
 }
 

@@ -59,3 +59,25 @@ async fn user_add_refuses_a_weak_password_and_a_taken_name() {
     assert!(!taken.status.success());
     assert!(String::from_utf8_lossy(&taken.stderr).contains("taken"));
 }
+
+#[tokio::test]
+async fn item_10_user_disable_signs_the_user_out_everywhere_and_blocks_sign_in() {
+    let app = TestApp::spawn().await;
+    let url = app.state.config.database.database_url.clone();
+    app.create_user("erin", false).await;
+    let session = app.session_id_for("erin").await;
+
+    let disabled = tracklist(&url, &["user", "disable", "erin"], "");
+
+    assert!(disabled.status.success(), "{}", String::from_utf8_lossy(&disabled.stderr));
+    assert!(String::from_utf8_lossy(&disabled.stdout).contains("1 session(s) signed out"));
+    assert_eq!(app.me_with_cookie(Some(&session)).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.login(&Client::new(), "erin", crate::helpers::PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let enabled = tracklist(&url, &["user", "enable", "erin"], "");
+    assert!(enabled.status.success());
+    assert_eq!(app.login(&Client::new(), "erin", crate::helpers::PASSWORD).await.status(), StatusCode::OK);
+}

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account;
 mod audit;
 mod cli;
 mod errors;
