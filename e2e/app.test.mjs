@@ -123,7 +123,7 @@ describe('signed-in user journey', () => {
     await page.getByTestId('current-user').click();
     await page.getByTestId('account-username').filter({ hasText: 'john' }).waitFor();
     await shot(page, '08-account');
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
     const status = await page.evaluate(async () => (await fetch('/users/me')).status);
     assert.equal(status, 401);
@@ -166,6 +166,62 @@ describe('visitors', () => {
     await page.getByLabel('Password').fill('another long passphrase');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByTestId('error').filter({ hasText: 'That username is taken' }).waitFor();
+  });
+});
+
+describe('account management', () => {
+  const KEEPER = { username: 'keeper', password: 'keeper has a long passphrase' };
+
+  test('the account page lists sessions, revokes another device and changes the password', async () => {
+    const { context, page } = await newPage(browser, problems);
+    const signUp = await context.request.post(`${server.url}/users`, { data: KEEPER });
+    assert.equal(signUp.status(), 201);
+    await page.goto(`${server.url}/sign-in?next=/account`);
+    await signIn(page, KEEPER);
+    await page.waitForURL((url) => url.pathname === '/account');
+    await page.getByTestId('session').first().waitFor();
+    assert.equal(await page.getByTestId('session').count(), 1);
+    assert.match(await page.getByTestId('session').innerText(), /This device/);
+
+    // Another device signs in.
+    const other = await browser.newContext();
+    const otherLogin = await other.request.post(`${server.url}/login`, { form: KEEPER });
+    assert.equal(otherLogin.status(), 200);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=session]').length === 2);
+    await shot(page, '14-sessions');
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=session]').length === 1);
+    assert.equal((await other.request.get(`${server.url}/users/me`)).status(), 401);
+    await other.close();
+
+    // The policy is shown as you type; the server checks the current password.
+    await page.getByLabel('New password').fill('too short');
+    await page.getByText(/must be at least 15 characters/).waitFor();
+    await page.getByLabel('Current password').fill('not the current password');
+    await page.getByLabel('New password').fill('a brand new long passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('is not your current password').waitFor();
+    await page.getByLabel('Current password').fill(KEEPER.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed.').waitFor();
+    await shot(page, '15-password-changed');
+    // Still signed in here, under a new session id.
+    assert.equal(await page.evaluate(async () => (await fetch('/users/me')).status), 200);
+  });
+
+  test('the sign-in page shows the throttling message with the wait time', async () => {
+    const { context, page } = await newPage(browser, problems);
+    // Five wrong guesses (the server's default limit) from this client...
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const form = { username: 'throttled', password: `wrong guess number ${attempt}` };
+      assert.equal((await context.request.post(`${server.url}/login`, { form })).status(), 401);
+    }
+    // ...and the form says how long to wait.
+    await page.goto(`${server.url}/sign-in`);
+    await signIn(page, { username: 'throttled', password: 'one more guess' });
+    await page.getByTestId('error').filter({ hasText: /Too many failed sign-in attempts. Try again in \d+ seconds/ }).waitFor();
+    await shot(page, '16-throttled');
   });
 });
 

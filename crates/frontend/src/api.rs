@@ -2,7 +2,10 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use shared::{ErrorBody, ListQuery, LoginForm, NewTrack, SignupForm, SuccessBody, Track, TrackUpdate, User};
+use shared::{
+    ErrorBody, ListQuery, LoginForm, NewTrack, PasswordChange, SessionInfo, SignupForm, SuccessBody, Track,
+    TrackUpdate, User,
+};
 use web_sys::RequestCredentials;
 
 use crate::error::ClientError;
@@ -39,6 +42,24 @@ pub async fn logout() -> Result<SuccessBody> {
 
 pub async fn sign_up(form: &SignupForm) -> Result<User> {
     send_json(Request::post("/users"), form).await
+}
+
+pub async fn sessions() -> Result<Vec<SessionInfo>> {
+    send(Request::get("/users/me/sessions")).await
+}
+
+pub async fn revoke_session(id: &str) -> Result<SuccessBody> {
+    let id = js_sys::encode_uri_component(id);
+    send(Request::delete(&format!("/users/me/sessions/{id}"))).await
+}
+
+/// Signs out every other session of the current user.
+pub async fn revoke_other_sessions() -> Result<SuccessBody> {
+    send(Request::delete("/users/me/sessions")).await
+}
+
+pub async fn change_password(change: &PasswordChange) -> Result<SuccessBody> {
+    send_json(Request::put("/users/me/password"), change).await
 }
 
 pub async fn list_tracks(query: &ListQuery) -> Result<Vec<Track>> {

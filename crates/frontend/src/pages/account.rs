@@ -1,12 +1,14 @@
-//! Who am I, and sign out. Needs a session: signed-out visitors go to sign-in and back.
+//! Who am I, my sessions, my password, sign out. Needs a session: signed-out visitors go to
+//! sign-in and come back.
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
+use shared::{FieldErrors, PasswordChange, SessionInfo, validate};
 
 use crate::api;
 use crate::auth::{AuthState, use_auth};
-use crate::components::ErrorMessage;
+use crate::components::{ErrorMessage, Field};
 use crate::routes::{Page, set_title};
 
 #[component]
@@ -59,5 +61,207 @@ pub fn AccountPage() -> impl IntoView {
                 "Sign out"
             </button>
         </section>
+        <Show when=move || auth.user().is_some()>
+            <Sessions />
+            <ChangePassword />
+        </Show>
+    }
+}
+
+/// Active sessions, this device marked; revoke one or all the others.
+#[component]
+fn Sessions() -> impl IntoView {
+    let auth = use_auth();
+    let error = RwSignal::new(None::<String>);
+    let sessions = LocalResource::new(api::sessions);
+    let act = move |call: std::pin::Pin<Box<dyn std::future::Future<Output = api::Result<shared::SuccessBody>>>>| {
+        leptos::task::spawn_local(async move {
+            match call.await {
+                Ok(_) => {
+                    error.set(None);
+                    sessions.refetch();
+                }
+                Err(err) => {
+                    auth.notice(&err);
+                    error.set(Some(err.message()));
+                }
+            }
+        });
+    };
+    let row = move |session: SessionInfo| {
+        let id = session.id.clone();
+        let device = session.user_agent.clone().unwrap_or_else(|| "Unknown device".into());
+        view! {
+            <li class="session" class:current=session.current data-testid="session">
+                <div>
+                    <strong>{short_agent(&device)}</strong>
+                    {session.current.then(|| view! { <span class="badge">"This device"</span> })}
+                    <p class="muted small">
+                        {format!(
+                            "{} · signed in {} · last seen {}",
+                            session.client_address.clone().unwrap_or_default(),
+                            when(&session.created_at),
+                            when(&session.last_seen_at),
+                        )}
+                    </p>
+                </div>
+                {(!session.current)
+                    .then(|| {
+                        view! {
+                            <button
+                                class="danger small"
+                                on:click=move |_| {
+                                    let id = id.clone();
+                                    act(Box::pin(async move { api::revoke_session(&id).await }));
+                                }
+                            >
+                                "Revoke"
+                            </button>
+                        }
+                    })}
+            </li>
+        }
+    };
+    view! {
+        <section class="card narrow">
+            <h2>"Where you are signed in"</h2>
+            <ErrorMessage message=error />
+            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
+                {move || {
+                    sessions
+                        .get()
+                        .map(|result| match result {
+                            Ok(list) => {
+                                let others = list.iter().filter(|s| !s.current).count();
+                                view! {
+                                    <ul class="sessions">{list.into_iter().map(row).collect_view()}</ul>
+                                    <button
+                                        class="secondary"
+                                        disabled=others == 0
+                                        on:click=move |_| act(Box::pin(api::revoke_other_sessions()))
+                                    >
+                                        "Sign out everywhere else"
+                                    </button>
+                                }
+                                    .into_any()
+                            }
+                            Err(err) => view! { <p class="error" role="alert">{err.message()}</p> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+/// Current password + new one, with the policy shown as you type.
+#[component]
+fn ChangePassword() -> impl IntoView {
+    let auth = use_auth();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let fields = RwSignal::new(FieldErrors::new());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(false);
+    let pending = RwSignal::new(false);
+
+    let field_error = move |name: &'static str| Signal::derive(move || fields.with(|f| f.get(name).cloned()));
+    let new_error = Signal::derive(move || {
+        fields.with(|f| f.get("new_password").cloned()).or_else(|| {
+            let text = new.get();
+            if text.is_empty() { None } else { validate::password(&text).err() }
+        })
+    });
+    let hint = Signal::derive(move || {
+        let length = validate::normalize_password(&new.get()).chars().count();
+        format!(
+            "{length} / {}–{} characters, any characters; common passwords are refused",
+            validate::PASSWORD_MIN,
+            validate::PASSWORD_MAX
+        )
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let change = PasswordChange { current_password: current.get_untracked(), new_password: new.get_untracked() };
+        if let Err(errors) = change.validate() {
+            fields.set(errors);
+            return;
+        }
+        fields.set(FieldErrors::new());
+        error.set(None);
+        done.set(false);
+        pending.set(true);
+        leptos::task::spawn_local(async move {
+            match api::change_password(&change).await {
+                Ok(_) => {
+                    current.set(String::new());
+                    new.set(String::new());
+                    done.set(true);
+                }
+                Err(err) => {
+                    auth.notice(&err);
+                    fields.set(err.fields());
+                    error.set(Some(err.message()));
+                }
+            }
+            pending.set(false);
+        });
+    };
+
+    view! {
+        <section class="card narrow">
+            <h2>"Change password"</h2>
+            <form on:submit=submit novalidate>
+                <Field
+                    name="current-password"
+                    label="Current password"
+                    value=current
+                    error=field_error("current_password")
+                    kind="password"
+                    autocomplete="current-password"
+                    required=true
+                />
+                <Field
+                    name="new-password"
+                    label="New password"
+                    value=new
+                    error=new_error
+                    kind="password"
+                    autocomplete="new-password"
+                    required=true
+                    hint=hint
+                />
+                <ErrorMessage message=error />
+                <Show when=move || done.get()>
+                    <p class="success" role="status">"Password changed. Your other sessions were signed out."</p>
+                </Show>
+                <button type="submit" disabled=move || pending.get()>
+                    {move || if pending.get() { "Changing…" } else { "Change password" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+/// "Firefox on Linux"-style brevity without a user-agent parser: the last product token.
+fn short_agent(agent: &str) -> String {
+    let known = ["Firefox", "Edg", "Chrome", "Safari", "curl"];
+    let browser = known.iter().find(|name| agent.contains(*name)).map(|name| match *name {
+        "Edg" => "Edge",
+        other => other,
+    });
+    let system = ["Windows", "Mac OS", "Android", "iPhone", "Linux"].into_iter().find(|os| agent.contains(os));
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} on {system}"),
+        (Some(browser), None) => browser.to_owned(),
+        _ => agent.chars().take(60).collect(),
+    }
+}
+
+/// `2026-11-25T19:13:20.570Z` → `2026-11-25 19:13 UTC`.
+fn when(timestamp: &str) -> String {
+    match (timestamp.get(..10), timestamp.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => timestamp.to_owned(),
     }
 }
