@@ -74,7 +74,9 @@ fn Sessions() -> impl IntoView {
     let auth = use_auth();
     let error = RwSignal::new(None::<String>);
     let sessions = LocalResource::new(api::sessions);
-    let act = move |call: std::pin::Pin<Box<dyn std::future::Future<Output = api::Result<shared::SuccessBody>>>>| {
+    let act = move |call: std::pin::Pin<
+        Box<dyn std::future::Future<Output = api::Result<shared::SuccessBody>>>,
+    >| {
         leptos::task::spawn_local(async move {
             match call.await {
                 Ok(_) => {
@@ -182,7 +184,8 @@ fn ChangePassword() -> impl IntoView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let change = PasswordChange { current_password: current.get_untracked(), new_password: new.get_untracked() };
+        let change =
+            PasswordChange { current_password: current.get_untracked(), new_password: new.get_untracked() };
         if let Err(errors) = change.validate() {
             fields.set(errors);
             return;
@@ -250,7 +253,8 @@ fn short_agent(agent: &str) -> String {
         "Edg" => "Edge",
         other => other,
     });
-    let system = ["Windows", "Mac OS", "Android", "iPhone", "Linux"].into_iter().find(|os| agent.contains(os));
+    let system =
+        ["Windows", "Mac OS", "Android", "iPhone", "Linux"].into_iter().find(|os| agent.contains(os));
     match (browser, system) {
         (Some(browser), Some(system)) => format!("{browser} on {system}"),
         (Some(browser), None) => browser.to_owned(),

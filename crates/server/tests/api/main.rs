@@ -7,6 +7,7 @@ mod account;
 mod audit;
 mod cli;
 mod errors;
+mod fuzz;
 mod login;
 mod security;
 mod sessions;
