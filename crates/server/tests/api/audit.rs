@@ -39,15 +39,28 @@ impl Write for Sink {
 }
 
 #[tokio::test]
-async fn item_23_sign_in_events_are_logged_without_secrets() {
+async fn item_23_account_events_are_logged_without_secrets() {
     let logs = captured_logs();
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|config| config.throttle.max_failures = 2).await;
     let account = app.create_user("audited", false).await;
     let wrong_password = "audited wrong password 9431";
 
     assert_eq!(app.login(&Client::new(), "audited", wrong_password).await.status(), StatusCode::UNAUTHORIZED);
     let login = app.login(&Client::new(), "audited", PASSWORD).await;
     let session_id = session_cookie(&login).expect("a cookie").value;
+    let with_cookie = |request: reqwest::RequestBuilder| request.header(COOKIE, format!("id={session_id}"));
+    let revoked =
+        with_cookie(Client::new().delete(app.url("/users/me/sessions"))).send().await.expect("sent");
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let new_password = "audited new password 7730";
+    let changed = with_cookie(Client::new().put(app.url("/users/me/password")))
+        .json(&serde_json::json!({"current_password": PASSWORD, "new_password": new_password}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(changed.status(), StatusCode::OK);
+    let first_session_id = session_id.clone();
+    let session_id = session_cookie(&changed).expect("a rotated cookie").value;
     let logout = Client::new()
         .post(app.url("/logout"))
         .header(COOKIE, format!("id={session_id}"))
@@ -55,6 +68,9 @@ async fn item_23_sign_in_events_are_logged_without_secrets() {
         .await
         .expect("sent");
     assert_eq!(logout.status(), StatusCode::OK);
+    for attempt in 0..3 {
+        app.login(&Client::new(), "audited", &format!("{wrong_password} {attempt}")).await;
+    }
 
     let text = String::from_utf8_lossy(&logs.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
     let line = |event: &str| {
@@ -65,7 +81,15 @@ async fn item_23_sign_in_events_are_logged_without_secrets() {
     let succeeded = line("event=\"login_succeeded\"").expect("a login_succeeded event");
     assert!(succeeded.contains(&format!("user_id={}", account.id)), "{succeeded}");
     let user_id = format!("user_id={}", account.id);
-    assert!(text.lines().any(|l| l.contains("event=\"logout\"") && l.contains(&user_id)), "no logout event");
-    assert!(!text.contains(wrong_password) && !text.contains(PASSWORD), "a password reached the log");
-    assert!(!text.contains(&session_id), "a session id reached the log");
+    for event in ["logout", "sessions_revoked", "password_changed"] {
+        let tag = format!("event=\"{event}\"");
+        assert!(text.lines().any(|l| l.contains(&tag) && l.contains(&user_id)), "no {event} event");
+    }
+    assert!(line("event=\"login_throttled\"").is_some(), "no login_throttled event");
+    for secret in [wrong_password, PASSWORD, new_password] {
+        assert!(!text.contains(secret), "a password reached the log");
+    }
+    for id in [first_session_id, session_id] {
+        assert!(!text.contains(&id), "a session id reached the log");
+    }
 }
