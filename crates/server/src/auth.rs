@@ -6,10 +6,8 @@ pub mod throttle;
 
 use shared::validate;
 
-use sqlx::SqlitePool;
-
 use crate::auth::password::Passwords;
-use crate::db::{self, users::Account};
+use crate::db::{self, Db, users::Account};
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 
@@ -43,7 +41,7 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str) -> R
 
 /// Hashes and stores a new account; the caller has validated the input.
 pub async fn create_account(
-    db: &SqlitePool,
+    db: &Db,
     passwords: &Passwords,
     username: &str,
     password: &str,

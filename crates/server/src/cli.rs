@@ -1,20 +1,22 @@
 //! `tracklist user …`: account administration from the shell.
 
 use std::io::BufRead;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use shared::validate;
-use sqlx::SqlitePool;
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::auth::{self, password::Passwords, policy};
 use crate::config::{SessionConfig, UserAction, UserArgs};
-use crate::db::{self, users::Account};
-use crate::session::Sessions;
+use crate::db::{self, Db, users::Account};
+use crate::session::{Sessions, Store};
 
 pub async fn run(args: UserArgs) -> anyhow::Result<()> {
-    let db = db::connect(&args.database.database_url).await?;
+    args.database.validate()?;
+    let db = Db::connect(&args.database.database_url).await?;
+    let sessions = || async {
+        let store = Store::open(&db, args.database.session_store.as_deref()).await?;
+        anyhow::Ok(Sessions::new(db.clone(), store, SessionConfig::default()))
+    };
     match args.action {
         UserAction::Add { name, admin, .. } => {
             check(validate::username(&name), "username")?;
@@ -27,13 +29,13 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             let password = read_password(&account.username)?;
             let hash = Passwords::new()?.hash(&password).await?;
             db::users::set_password_hash(&db, account.id, &hash).await?;
-            let revoked = sessions(&db).revoke_all(account.id, None).await?;
+            let revoked = sessions().await?.revoke_all(account.id, None).await?;
             println!("password of {} changed; {revoked} session(s) signed out", account.username);
         }
         UserAction::Disable { name } => {
             let account = find(&db, &name).await?;
             db::users::set_disabled(&db, account.id, true).await?;
-            let revoked = sessions(&db).revoke_all(account.id, None).await?;
+            let revoked = sessions().await?.revoke_all(account.id, None).await?;
             tracing::info!(event = "user_disabled", user_id = account.id, username = %account.username, revoked, "user disabled");
             println!("disabled {}; {revoked} session(s) signed out", account.username);
         }
@@ -54,16 +56,10 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn find(db: &SqlitePool, name: &str) -> anyhow::Result<Account> {
+async fn find(db: &Db, name: &str) -> anyhow::Result<Account> {
     db::users::find_by_username(db, &validate::normalize_username(name))
         .await?
         .with_context(|| format!("no user named {name:?}"))
-}
-
-/// The server's sessions, over the same database.
-fn sessions(db: &SqlitePool) -> Sessions {
-    let store = SqliteStore::new(db.clone());
-    Sessions::new(db.clone(), Arc::new(store), SessionConfig::default())
 }
 
 /// One line from standard input, so the password never shows in `ps` or shell history.

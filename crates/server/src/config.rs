@@ -26,8 +26,25 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseConfig {
     /// Where users, tracks and sessions live; created on first run.
+    /// `sqlite://FILE` (default) or `postgres://…`.
     #[arg(long, env = "TRACKLIST_DATABASE_URL", default_value = "sqlite://tracklist.db")]
     pub database_url: String,
+
+    /// Keep sessions (and sign-in throttling counters) in Redis, e.g. `redis://127.0.0.1:6379`,
+    /// so several instances share them; by default they live in the database.
+    #[arg(long, env = "TRACKLIST_SESSION_STORE")]
+    pub session_store: Option<String>,
+}
+
+impl DatabaseConfig {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.session_store
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            bail!("--session-store must be a redis:// or rediss:// URL, got {url:?}");
+        }
+        Ok(())
+    }
 }
 
 /// The server's settings (`tracklist serve`).
@@ -153,7 +170,7 @@ impl Config {
     /// Settings for a server on `bind` with everything else at its default.
     pub fn new(database_url: impl Into<String>, bind: SocketAddr) -> Self {
         Self {
-            database: DatabaseConfig { database_url: database_url.into() },
+            database: DatabaseConfig { database_url: database_url.into(), session_store: None },
             bind,
             static_dir: None,
             secure_cookies: false,
@@ -171,6 +188,7 @@ impl Config {
 
     /// Checks what clap cannot; called once at start-up.
     pub fn validate(&self) -> anyhow::Result<()> {
+        self.database.validate()?;
         let session = &self.session;
         if session.idle_timeout.is_zero() || session.lifetime.is_zero() {
             bail!("--session-idle-timeout and --session-lifetime must be longer than zero");

@@ -1,4 +1,6 @@
-//! The database: connection, migrations, and one async function per query (in `db/`).
+//! The database: SQLite (default, embedded) or PostgreSQL (for several instances), chosen by
+//! the URL at start-up. One async function per query lives in `db/`; each is written once,
+//! with `$N` placeholders both engines accept, and runs on either through [`on_backend!`].
 //! Row types stay in here; callers get domain values.
 
 pub mod sessions;
@@ -9,31 +11,95 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::SqlitePool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use time::OffsetDateTime;
+use time::macros::format_description;
 
-/// Opens (creating if needed) the database and brings its schema up to date.
-pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
-    let options = SqliteConnectOptions::from_str(database_url)
-        .with_context(|| format!("invalid --database-url {database_url:?}"))?
-        .create_if_missing(true)
-        // WAL lets readers run while one connection writes; NORMAL is durable under WAL
-        // except for the last transactions on power loss, the usual trade-off.
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
-        .await
-        .with_context(|| format!("cannot open the database {database_url:?}"))?;
-    sqlx::migrate!("./migrations").run(&pool).await.context("cannot migrate the database")?;
-    Ok(pool)
+/// Requests that cannot get a connection this fast answer 503 rather than queue for ever.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A connection pool to the configured engine.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same query code on whichever engine `db` is: `$pool` is bound to the concrete
+/// pool in each arm, so the code is type-checked against both drivers.
+macro_rules! on_backend {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+impl Db {
+    /// Opens (creating a SQLite file if needed) the database and brings its schema up to date.
+    pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
+        let db = if is_postgres(database_url) {
+            let options =
+                PgConnectOptions::from_str(database_url).context("invalid PostgreSQL --database-url")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .context("cannot connect to PostgreSQL")?;
+            sqlx::migrate!("./migrations/postgres")
+                .run(&pool)
+                .await
+                .context("cannot migrate the database")?;
+            Self::Postgres(pool)
+        } else {
+            let options = SqliteConnectOptions::from_str(database_url)
+                .with_context(|| format!("invalid --database-url {database_url:?}"))?
+                .create_if_missing(true)
+                // WAL lets readers run while one connection writes; NORMAL is durable under
+                // WAL except for the last transactions on power loss, the usual trade-off.
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("cannot open the database {database_url:?}"))?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("cannot migrate the database")?;
+            Self::Sqlite(pool)
+        };
+        Ok(db)
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        on_backend!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
+    }
+}
+
+pub fn is_postgres(database_url: &str) -> bool {
+    database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
 }
 
 /// Whether `err` is a UNIQUE constraint failure (a duplicate username, say).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Whether `err` means the database is out of reach (rather than the query being wrong).
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+}
+
+/// Now, as the RFC 3339 text (millisecond precision, UTC) the tables store.
+pub fn now_text() -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::now_utc().format(&format).unwrap_or_default()
 }

@@ -35,6 +35,9 @@ pub enum ApiError {
     TooManyRequests { retry_after: std::time::Duration },
     #[error("{detail}")]
     Validation { detail: String, fields: Option<FieldErrors> },
+    /// The database or the session store is out of reach.
+    #[error("Service temporarily unavailable")]
+    Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -62,6 +65,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +84,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Validation { .. } => "validation",
             Self::TooManyRequests { .. } => "too_many_attempts",
+            Self::Unavailable => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -87,19 +92,30 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        Self::Internal(err.into())
+        if crate::db::is_unavailable(&err) {
+            tracing::error!(%err, "the database is unavailable");
+            Self::Unavailable
+        } else {
+            Self::Internal(err.into())
+        }
     }
 }
 
 impl From<tower_sessions::session::Error> for ApiError {
     fn from(err: tower_sessions::session::Error) -> Self {
-        Self::Internal(err.into())
+        match err {
+            tower_sessions::session::Error::Store(err) => err.into(),
+            other => Self::Internal(other.into()),
+        }
     }
 }
 
 impl From<tower_sessions::session_store::Error> for ApiError {
     fn from(err: tower_sessions::session_store::Error) -> Self {
-        Self::Internal(err.into())
+        // Store failures are the backend being out of reach (or answering garbage): the
+        // request may succeed once it is back.
+        tracing::error!(%err, "the session store failed");
+        Self::Unavailable
     }
 }
 
@@ -126,6 +142,9 @@ impl IntoResponse for ApiError {
             // What a 401 must carry (RFC 9110); the scheme names our cookie session.
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Cookie"));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1));
+        }
         if let Some(seconds) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -136,6 +155,17 @@ impl IntoResponse for ApiError {
 /// Seconds for `Retry-After`, rounded up so a client that waits that long is let in.
 fn whole_seconds(duration: std::time::Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
+/// Outermost response check: the session layer answers a failed session save with a bare
+/// 500; that is the store being out of reach, so it becomes the JSON 503 everything else gets.
+pub async fn json_for_bare_failures(response: Response) -> Response {
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return ApiError::Unavailable.into_response();
+    }
+    response
 }
 
 /// Router fallback: unknown API paths answer JSON, not an empty 404.

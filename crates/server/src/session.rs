@@ -11,8 +11,9 @@
 //! Next to the store, `user_sessions` indexes each user's sessions so they can be listed and
 //! revoked (one, all but the current one, or all when an account is disabled).
 
+mod store;
+
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -22,17 +23,17 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use shared::SessionInfo;
-use sqlx::SqlitePool;
 use time::OffsetDateTime;
 use tower_sessions::cookie::{self, Cookie};
 use tower_sessions::session::Id;
-use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
+use tower_sessions::session_store::SessionStore;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::{Config, SameSite, SessionConfig};
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::Result;
+
+pub use store::Store;
 
 /// How the session cookie is set, shared by the session layer and [`harden_cookies`].
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +57,7 @@ impl CookiePolicy {
 }
 
 /// The session layer: `HttpOnly`, `Path=/`, no `Domain`, `SameSite` and `Secure` by policy.
-pub fn layer(store: SqliteStore, policy: CookiePolicy) -> SessionManagerLayer<SqliteStore> {
+pub fn layer(store: Store, policy: CookiePolicy) -> SessionManagerLayer<Store> {
     SessionManagerLayer::new(store)
         .with_name(policy.name)
         .with_http_only(true)
@@ -105,8 +106,8 @@ impl ClientInfo {
 /// Sessions with their deadlines and the per-user index that lets a user see and revoke them.
 #[derive(Clone)]
 pub struct Sessions {
-    db: SqlitePool,
-    store: Arc<dyn SessionStore>,
+    db: Db,
+    store: Store,
     config: SessionConfig,
 }
 
@@ -117,7 +118,7 @@ impl std::fmt::Debug for Sessions {
 }
 
 impl Sessions {
-    pub fn new(db: SqlitePool, store: Arc<dyn SessionStore>, config: SessionConfig) -> Self {
+    pub fn new(db: Db, store: Store, config: SessionConfig) -> Self {
         Self { db, store, config }
     }
 
@@ -235,12 +236,16 @@ impl Sessions {
         Ok(())
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Deletes expired records from the store and the index, every `cleanup_interval`.
-    pub async fn delete_expired_forever(self, store: impl ExpiredDeletion) {
+    pub async fn delete_expired_forever(self) {
         let mut interval = tokio::time::interval(self.config.cleanup_interval);
         loop {
             interval.tick().await;
-            if let Err(err) = store.delete_expired().await {
+            if let Err(err) = self.store.delete_expired().await {
                 tracing::error!(%err, "cannot delete expired sessions");
             }
             if let Err(err) = db::sessions::delete_expired(&self.db, now_millis()).await {

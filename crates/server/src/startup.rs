@@ -10,21 +10,20 @@ use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
-use crate::session::{self, CookiePolicy, Sessions};
+use crate::db::Db;
+use crate::session::{self, CookiePolicy, Sessions, Store};
 use crate::spa::Spa;
 use crate::state::AppState;
-use crate::{db, demo, error, headers, routes};
+use crate::{demo, error, headers, routes};
 
 /// A configured server with its listener bound, ready to run.
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    store: SqliteStore,
     state: AppState,
 }
 
@@ -32,25 +31,23 @@ impl Application {
     /// Opens and migrates the database, seeds the demo data when asked, binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        let db = db::connect(&config.database.database_url).await?;
-        let store = SqliteStore::new(db.clone());
-        store.migrate().await.context("cannot create the session table")?;
-        let sessions = Sessions::new(db.clone(), Arc::new(store.clone()), config.session.clone());
+        let db = Db::connect(&config.database.database_url).await?;
+        let store = Store::open(&db, config.database.session_store.as_deref()).await?;
         let state = AppState {
+            throttle: LoginThrottle::new(config.throttle.clone(), store.redis().cloned()),
+            sessions: Sessions::new(db.clone(), store.clone(), config.session.clone()),
             db,
-            sessions,
             passwords: Passwords::new()?,
-            throttle: LoginThrottle::new(config.throttle.clone()),
             config: Arc::new(config),
         };
         if state.config.demo {
             demo::seed(&state).await?;
         }
-        let router = router(state.clone(), store.clone())?;
+        let router = router(state.clone(), store)?;
         let listener = TcpListener::bind(state.config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", state.config.bind))?;
-        Ok(Self { listener, router, store, state })
+        Ok(Self { listener, router, state })
     }
 
     /// Where the server listens (the real port when the configured one was 0).
@@ -67,7 +64,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let cleanup = tokio::spawn(self.state.sessions.clone().delete_expired_forever(self.store));
+        let cleanup = tokio::spawn(self.state.sessions.clone().delete_expired_forever());
         let served =
             axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(shutdown)
@@ -78,7 +75,7 @@ impl Application {
 }
 
 /// The whole HTTP stack.
-fn router(state: AppState, store: SqliteStore) -> anyhow::Result<Router> {
+fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
     let policy = CookiePolicy::from_config(&state.config);
     let app = Router::new().merge(routes::router());
     let app = match &state.config.static_dir {
@@ -93,6 +90,7 @@ fn router(state: AppState, store: SqliteStore) -> anyhow::Result<Router> {
         .layer(session::layer(store, policy))
         // Outside the session layer, so it sees the cookies that layer sets.
         .layer(middleware::map_response_with_state(policy, session::harden_cookies))
+        .layer(middleware::map_response(error::json_for_bare_failures))
         // Before any handler or session work: a refused request changes nothing.
         .layer(middleware::from_fn_with_state(state.clone(), headers::same_origin_only))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))

@@ -2,16 +2,15 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
-
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
+use crate::db::Db;
 use crate::session::Sessions;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: Db,
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
     pub sessions: Sessions,

@@ -1,6 +1,6 @@
 //! Queries on `user_sessions`, the per-user index of sessions.
 
-use sqlx::SqlitePool;
+use super::{Db, now_text, on_backend};
 
 /// An index row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -24,83 +24,75 @@ pub struct NewSession<'a> {
     pub client_addr: &'a str,
 }
 
-const COLUMNS: &str = "reference, session_id, created_at, last_seen_at, user_agent, client_addr";
+macro_rules! columns {
+    () => {
+        "reference, session_id, created_at, last_seen_at, user_agent, client_addr"
+    };
+}
 
-pub async fn insert(db: &SqlitePool, session: &NewSession<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO user_sessions (reference, session_id, user_id, expires_at, user_agent, client_addr)
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(session.reference)
-    .bind(session.session_id)
-    .bind(session.user_id)
-    .bind(session.expires_at)
-    .bind(session.user_agent)
-    .bind(session.client_addr)
-    .execute(db)
-    .await?;
-    Ok(())
+pub async fn insert(db: &Db, session: &NewSession<'_>) -> sqlx::Result<()> {
+    const SQL: &str = "INSERT INTO user_sessions
+        (reference, session_id, user_id, expires_at, user_agent, client_addr, created_at, last_seen_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
+    on_backend!(db, pool => {
+        sqlx::query(SQL)
+            .bind(session.reference)
+            .bind(session.session_id)
+            .bind(session.user_id)
+            .bind(session.expires_at)
+            .bind(session.user_agent)
+            .bind(session.client_addr)
+            .bind(now_text())
+            .execute(pool)
+            .await
+            .map(drop)
+    })
 }
 
 /// Records activity: a new deadline and "last seen now".
-pub async fn touch(db: &SqlitePool, reference: &str, expires_at: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE user_sessions SET expires_at = ?, last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         WHERE reference = ?",
-    )
-    .bind(expires_at)
-    .bind(reference)
-    .execute(db)
-    .await?;
-    Ok(())
+pub async fn touch(db: &Db, reference: &str, expires_at: i64) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE user_sessions SET expires_at = $1, last_seen_at = $2 WHERE reference = $3";
+    on_backend!(db, pool => {
+        sqlx::query(SQL).bind(expires_at).bind(now_text()).bind(reference).execute(pool).await.map(drop)
+    })
 }
 
 /// After the session id was rotated.
-pub async fn set_session_id(db: &SqlitePool, reference: &str, session_id: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE user_sessions SET session_id = ? WHERE reference = ?")
-        .bind(session_id)
-        .bind(reference)
-        .execute(db)
-        .await?;
-    Ok(())
+pub async fn set_session_id(db: &Db, reference: &str, session_id: &str) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE user_sessions SET session_id = $1 WHERE reference = $2";
+    on_backend!(db, pool => sqlx::query(SQL).bind(session_id).bind(reference).execute(pool).await.map(drop))
 }
 
 /// The user's unexpired sessions, most recently active first.
-pub async fn list(db: &SqlitePool, user_id: i64, now_millis: i64) -> sqlx::Result<Vec<IndexedSession>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM user_sessions WHERE user_id = ? AND expires_at > ?
-         ORDER BY last_seen_at DESC, created_at DESC"
-    ))
-    .bind(user_id)
-    .bind(now_millis)
-    .fetch_all(db)
-    .await
+pub async fn list(db: &Db, user_id: i64, now_millis: i64) -> sqlx::Result<Vec<IndexedSession>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM user_sessions WHERE user_id = $1 AND expires_at > $2",
+        " ORDER BY last_seen_at DESC, created_at DESC"
+    );
+    on_backend!(db, pool => sqlx::query_as(SQL).bind(user_id).bind(now_millis).fetch_all(pool).await)
 }
 
-pub async fn find(db: &SqlitePool, user_id: i64, reference: &str) -> sqlx::Result<Option<IndexedSession>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM user_sessions WHERE user_id = ? AND reference = ?"))
-        .bind(user_id)
-        .bind(reference)
-        .fetch_optional(db)
-        .await
+pub async fn find(db: &Db, user_id: i64, reference: &str) -> sqlx::Result<Option<IndexedSession>> {
+    const SQL: &str =
+        concat!("SELECT ", columns!(), " FROM user_sessions WHERE user_id = $1 AND reference = $2");
+    on_backend!(db, pool => sqlx::query_as(SQL).bind(user_id).bind(reference).fetch_optional(pool).await)
 }
 
 /// Every session of the user, expired or not.
-pub async fn all_of(db: &SqlitePool, user_id: i64) -> sqlx::Result<Vec<IndexedSession>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM user_sessions WHERE user_id = ?"))
-        .bind(user_id)
-        .fetch_all(db)
-        .await
+pub async fn all_of(db: &Db, user_id: i64) -> sqlx::Result<Vec<IndexedSession>> {
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM user_sessions WHERE user_id = $1");
+    on_backend!(db, pool => sqlx::query_as(SQL).bind(user_id).fetch_all(pool).await)
 }
 
-pub async fn delete(db: &SqlitePool, reference: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM user_sessions WHERE reference = ?").bind(reference).execute(db).await?;
-    Ok(())
+pub async fn delete(db: &Db, reference: &str) -> sqlx::Result<()> {
+    const SQL: &str = "DELETE FROM user_sessions WHERE reference = $1";
+    on_backend!(db, pool => sqlx::query(SQL).bind(reference).execute(pool).await.map(drop))
 }
 
 /// Forgets index rows of sessions that have expired (their records expire on their own).
-pub async fn delete_expired(db: &SqlitePool, now_millis: i64) -> sqlx::Result<u64> {
-    let done =
-        sqlx::query("DELETE FROM user_sessions WHERE expires_at <= ?").bind(now_millis).execute(db).await?;
-    Ok(done.rows_affected())
+pub async fn delete_expired(db: &Db, now_millis: i64) -> sqlx::Result<u64> {
+    const SQL: &str = "DELETE FROM user_sessions WHERE expires_at <= $1";
+    Ok(on_backend!(db, pool => sqlx::query(SQL).bind(now_millis).execute(pool).await?.rows_affected()))
 }

@@ -1,7 +1,8 @@
 //! Queries on `tracks`.
 
 use shared::{ListQuery, NewTrack, Track};
-use sqlx::SqlitePool;
+
+use super::{Db, now_text, on_backend};
 
 #[derive(Debug, sqlx::FromRow)]
 struct TrackRow {
@@ -32,32 +33,33 @@ impl From<TrackRow> for Track {
     }
 }
 
-const COLUMNS: &str = "id, title, artist, album, year, label, created_by, created_at, updated_at";
+macro_rules! columns {
+    () => {
+        "id, title, artist, album, year, label, created_by, created_at, updated_at"
+    };
+}
 
 /// A page of the catalogue in id order, optionally filtered by a case-insensitive substring
 /// of the title or the artist.
-pub async fn list(db: &SqlitePool, query: &ListQuery) -> sqlx::Result<Vec<Track>> {
-    let rows: Vec<TrackRow> = match query.search() {
+pub async fn list(db: &Db, query: &ListQuery) -> sqlx::Result<Vec<Track>> {
+    const ALL: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT $1 OFFSET $2");
+    const SEARCH: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM tracks WHERE lower(title) LIKE $3 ESCAPE '\\' OR lower(artist) LIKE $3 ESCAPE '\\'",
+        " ORDER BY id LIMIT $1 OFFSET $2"
+    );
+    let rows: Vec<TrackRow> = on_backend!(db, pool => match query.search() {
         Some(term) => {
-            sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM tracks
-                 WHERE title LIKE ?1 ESCAPE '\\' OR artist LIKE ?1 ESCAPE '\\'
-                 ORDER BY id LIMIT ?2 OFFSET ?3"
-            ))
-            .bind(like_pattern(term))
-            .bind(query.limit)
-            .bind(query.skip)
-            .fetch_all(db)
-            .await?
-        }
-        None => {
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM tracks ORDER BY id LIMIT ? OFFSET ?"))
+            sqlx::query_as(SEARCH)
                 .bind(query.limit)
                 .bind(query.skip)
-                .fetch_all(db)
+                .bind(like_pattern(&term.to_lowercase()))
+                .fetch_all(pool)
                 .await?
         }
-    };
+        None => sqlx::query_as(ALL).bind(query.limit).bind(query.skip).fetch_all(pool).await?,
+    });
     Ok(rows.into_iter().map(Track::from).collect())
 }
 
@@ -75,57 +77,64 @@ fn like_pattern(term: &str) -> String {
     pattern
 }
 
-pub async fn get(db: &SqlitePool, id: i64) -> sqlx::Result<Option<Track>> {
-    let row: Option<TrackRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM tracks WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
+pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Track>> {
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = $1");
+    let row: Option<TrackRow> =
+        on_backend!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await?);
     Ok(row.map(Track::from))
 }
 
-pub async fn insert(db: &SqlitePool, track: &NewTrack, created_by: Option<i64>) -> sqlx::Result<Track> {
-    let row: TrackRow = sqlx::query_as(&format!(
-        "INSERT INTO tracks (title, artist, album, year, label, created_by)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
-    ))
-    .bind(&track.title)
-    .bind(&track.artist)
-    .bind(&track.album)
-    .bind(track.year)
-    .bind(&track.label)
-    .bind(created_by)
-    .fetch_one(db)
-    .await?;
+pub async fn insert(db: &Db, track: &NewTrack, created_by: Option<i64>) -> sqlx::Result<Track> {
+    const SQL: &str = concat!(
+        "INSERT INTO tracks (title, artist, album, year, label, created_by)",
+        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+        columns!()
+    );
+    let row: TrackRow = on_backend!(db, pool => {
+        sqlx::query_as(SQL)
+            .bind(&track.title)
+            .bind(&track.artist)
+            .bind(&track.album)
+            .bind(track.year)
+            .bind(&track.label)
+            .bind(created_by)
+            .fetch_one(pool)
+            .await?
+    });
     Ok(row.into())
 }
 
 /// Replaces the editable fields; `None` when the track is gone.
-pub async fn update(db: &SqlitePool, id: i64, track: &NewTrack) -> sqlx::Result<Option<Track>> {
-    let row: Option<TrackRow> = sqlx::query_as(&format!(
-        "UPDATE tracks
-         SET title = ?, artist = ?, album = ?, year = ?, label = ?,
-             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         WHERE id = ? RETURNING {COLUMNS}"
-    ))
-    .bind(&track.title)
-    .bind(&track.artist)
-    .bind(&track.album)
-    .bind(track.year)
-    .bind(&track.label)
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
+pub async fn update(db: &Db, id: i64, track: &NewTrack) -> sqlx::Result<Option<Track>> {
+    const SQL: &str = concat!(
+        "UPDATE tracks SET title = $1, artist = $2, album = $3, year = $4, label = $5, updated_at = $6",
+        " WHERE id = $7 RETURNING ",
+        columns!()
+    );
+    let row: Option<TrackRow> = on_backend!(db, pool => {
+        sqlx::query_as(SQL)
+            .bind(&track.title)
+            .bind(&track.artist)
+            .bind(&track.album)
+            .bind(track.year)
+            .bind(&track.label)
+            .bind(now_text())
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+    });
     Ok(row.map(Track::from))
 }
 
 /// Returns whether a track was deleted.
-pub async fn delete(db: &SqlitePool, id: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM tracks WHERE id = ?").bind(id).execute(db).await?;
-    Ok(done.rows_affected() == 1)
+pub async fn delete(db: &Db, id: i64) -> sqlx::Result<bool> {
+    const SQL: &str = "DELETE FROM tracks WHERE id = $1";
+    let affected = on_backend!(db, pool => sqlx::query(SQL).bind(id).execute(pool).await?.rows_affected());
+    Ok(affected == 1)
 }
 
-pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM tracks").fetch_one(db).await
+pub async fn count(db: &Db) -> sqlx::Result<i64> {
+    on_backend!(db, pool => sqlx::query_scalar("SELECT count(*) FROM tracks").fetch_one(pool).await)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Queries on `users`.
 
-use sqlx::SqlitePool;
+use super::{Db, on_backend};
 
 /// An account as the server works with it. The password hash never leaves the server.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,58 +19,55 @@ impl Account {
     }
 }
 
-const COLUMNS: &str = "id, username, password_hash, is_admin, disabled";
-
-/// `username` must already be normalised.
-pub async fn insert(
-    db: &SqlitePool,
-    username: &str,
-    password_hash: &str,
-    is_admin: bool,
-) -> sqlx::Result<Account> {
-    sqlx::query_as(&format!(
-        "INSERT INTO users (username, password_hash, is_admin) VALUES (?, ?, ?) RETURNING {COLUMNS}"
-    ))
-    .bind(username)
-    .bind(password_hash)
-    .bind(is_admin)
-    .fetch_one(db)
-    .await
-}
-
-pub async fn find_by_id(db: &SqlitePool, id: i64) -> sqlx::Result<Option<Account>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?")).bind(id).fetch_optional(db).await
+macro_rules! columns {
+    () => {
+        "id, username, password_hash, is_admin, disabled"
+    };
 }
 
 /// `username` must already be normalised.
-pub async fn find_by_username(db: &SqlitePool, username: &str) -> sqlx::Result<Option<Account>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = ?"))
-        .bind(username)
-        .fetch_optional(db)
-        .await
+pub async fn insert(db: &Db, username: &str, password_hash: &str, is_admin: bool) -> sqlx::Result<Account> {
+    const SQL: &str = concat!(
+        "INSERT INTO users (username, password_hash, is_admin) VALUES ($1, $2, $3) RETURNING ",
+        columns!()
+    );
+    on_backend!(db, pool => {
+        sqlx::query_as(SQL).bind(username).bind(password_hash).bind(is_admin).fetch_one(pool).await
+    })
+}
+
+pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<Account>> {
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
+    on_backend!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+}
+
+/// `username` must already be normalised.
+pub async fn find_by_username(db: &Db, username: &str) -> sqlx::Result<Option<Account>> {
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");
+    on_backend!(db, pool => sqlx::query_as(SQL).bind(username).fetch_optional(pool).await)
 }
 
 /// Returns whether the user exists.
-pub async fn set_password_hash(db: &SqlitePool, id: i64, password_hash: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-        .bind(password_hash)
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn list(db: &SqlitePool) -> sqlx::Result<Vec<Account>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY id")).fetch_all(db).await
-}
-
-pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(db).await
+pub async fn set_password_hash(db: &Db, id: i64, password_hash: &str) -> sqlx::Result<bool> {
+    const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+    let affected = on_backend!(db, pool => {
+        sqlx::query(SQL).bind(password_hash).bind(id).execute(pool).await?.rows_affected()
+    });
+    Ok(affected == 1)
 }
 
 /// Returns whether the user exists.
-pub async fn set_disabled(db: &SqlitePool, id: i64, disabled: bool) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE users SET disabled = ? WHERE id = ?").bind(disabled).bind(id).execute(db).await?;
-    Ok(done.rows_affected() == 1)
+pub async fn set_disabled(db: &Db, id: i64, disabled: bool) -> sqlx::Result<bool> {
+    const SQL: &str = "UPDATE users SET disabled = $1 WHERE id = $2";
+    let affected = on_backend!(db, pool => sqlx::query(SQL).bind(disabled).bind(id).execute(pool).await?.rows_affected());
+    Ok(affected == 1)
+}
+
+pub async fn list(db: &Db) -> sqlx::Result<Vec<Account>> {
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM users ORDER BY id");
+    on_backend!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await)
+}
+
+pub async fn count(db: &Db) -> sqlx::Result<i64> {
+    on_backend!(db, pool => sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(pool).await)
 }

@@ -29,21 +29,23 @@ async fn login(
 ) -> Result<Json<SuccessBody>> {
     form.validate().map_err(ApiError::invalid_fields)?;
     let username = validate::normalize_username(&form.username);
-    if let Err(retry_after) = state.throttle.check(&username, client.ip()) {
-        tracing::warn!(event = "login_throttled", %username, %client, "sign-in throttled");
-        return Err(ApiError::TooManyRequests { retry_after });
+    if let Err(err) = state.throttle.check(&username, client.ip()).await {
+        if matches!(err, ApiError::TooManyRequests { .. }) {
+            tracing::warn!(event = "login_throttled", %username, %client, "sign-in throttled");
+        }
+        return Err(err);
     }
     let account = match auth::authenticate(&state, &username, &form.password).await {
         Ok(account) => account,
         Err(err) => {
             if matches!(err, ApiError::InvalidCredentials) {
-                state.throttle.record_failure(&username, client.ip());
+                state.throttle.record_failure(&username, client.ip()).await?;
                 tracing::warn!(event = "login_failed", %username, %client, "sign-in refused");
             }
             return Err(err);
         }
     };
-    state.throttle.record_success(&username, client.ip());
+    state.throttle.record_success(&username, client.ip()).await?;
     state.sessions.start(&session, account.id, &ClientInfo::new(client, &headers)).await?;
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
     Ok(Json(SuccessBody::OK))

@@ -53,12 +53,10 @@ async fn change_password(
 ) -> Result<Json<SuccessBody>> {
     change.validate().map_err(ApiError::invalid_fields)?;
     // Guessing the current password from a stolen session is throttled like sign-in.
-    if let Err(retry_after) = state.throttle.check(&account.username, client.ip()) {
-        return Err(ApiError::TooManyRequests { retry_after });
-    }
+    state.throttle.check(&account.username, client.ip()).await?;
     let verdict = state.passwords.verify(&change.current_password, Some(&account.password_hash)).await?;
     if !verdict.matches {
-        state.throttle.record_failure(&account.username, client.ip());
+        state.throttle.record_failure(&account.username, client.ip()).await?;
         tracing::warn!(event = "password_change_refused", user_id = account.id, %client, "wrong current password");
         return Err(field_error("current_password", "is not your current password".into()));
     }

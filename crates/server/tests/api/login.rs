@@ -136,11 +136,7 @@ async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions() {
     let app = TestApp::spawn().await;
     let (client, account) = app.signed_in("alice", false).await;
 
-    sqlx::query("UPDATE users SET disabled = 1 WHERE id = ?")
-        .bind(account.id)
-        .execute(&app.state.db)
-        .await
-        .expect("updated");
+    tracklist::db::users::set_disabled(&app.state.db, account.id, true).await.expect("updated");
 
     let me = client.get(app.url("/users/me")).send().await.expect("sent");
     assert_error(me, StatusCode::UNAUTHORIZED, "Not authenticated").await;

@@ -1,0 +1,126 @@
+//! Where session records live: the application database (default), or Redis when several
+//! instances share sessions (`--session-store redis://…`), with record TTLs doing the expiry.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions_redis_store::RedisStore;
+use tower_sessions_redis_store::fred::prelude::{
+    Builder, ClientLike, Config as RedisConfig, Pool as RedisPool, ReconnectPolicy,
+};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use crate::db::Db;
+
+/// A command that gets no answer this fast fails, and the request answers 503.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+    Redis { store: RedisStore<RedisPool>, pool: RedisPool },
+}
+
+impl Store {
+    /// Redis when `redis_url` is given, else the database's own table (created if needed).
+    pub async fn open(db: &Db, redis_url: Option<&str>) -> anyhow::Result<Self> {
+        if let Some(url) = redis_url {
+            let pool = connect_redis(url).await?;
+            return Ok(Self::Redis { store: RedisStore::new(pool.clone()), pool });
+        }
+        Ok(match db {
+            Db::Sqlite(pool) => {
+                let store = SqliteStore::new(pool.clone());
+                store.migrate().await.context("cannot create the session table")?;
+                Self::Sqlite(store)
+            }
+            Db::Postgres(pool) => {
+                let store = PostgresStore::new(pool.clone());
+                store.migrate().await.context("cannot create the session table")?;
+                Self::Postgres(store)
+            }
+        })
+    }
+
+    /// The Redis connection, when sessions live there (throttling counters go with them).
+    pub fn redis(&self) -> Option<&RedisPool> {
+        match self {
+            Self::Redis { pool, .. } => Some(pool),
+            _ => None,
+        }
+    }
+
+    /// Whether the store answers (for `/readyz`); the database ones are checked with the database.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        if let Self::Redis { pool, .. } = self {
+            pool.ping::<()>(None).await.context("Redis does not answer")?;
+        }
+        Ok(())
+    }
+
+    /// Deletes expired records; Redis expires its keys by itself.
+    pub async fn delete_expired(&self) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(store) => store.delete_expired().await,
+            Self::Postgres(store) => store.delete_expired().await,
+            Self::Redis { .. } => Ok(()),
+        }
+    }
+}
+
+async fn connect_redis(url: &str) -> anyhow::Result<RedisPool> {
+    let config = RedisConfig::from_url(url).context("invalid --session-store URL")?;
+    let pool = Builder::from_config(config)
+        .with_connection_config(|connection| {
+            connection.connection_timeout = REDIS_TIMEOUT;
+            connection.internal_command_timeout = REDIS_TIMEOUT;
+        })
+        .with_performance_config(|performance| performance.default_command_timeout = REDIS_TIMEOUT)
+        // Keep reconnecting while Redis is away: requests fail fast meanwhile, and everything
+        // works again as soon as it is back.
+        .set_policy(ReconnectPolicy::new_constant(0, 250))
+        .build_pool(4)
+        .context("invalid Redis configuration")?;
+    pool.init().await.with_context(|| format!("cannot connect to Redis at {url}"))?;
+    Ok(pool)
+}
+
+/// Delegates to the chosen store.
+#[async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(store) => store.create(record).await,
+            Self::Postgres(store) => store.create(record).await,
+            Self::Redis { store, .. } => store.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(store) => store.save(record).await,
+            Self::Postgres(store) => store.save(record).await,
+            Self::Redis { store, .. } => store.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Self::Sqlite(store) => store.load(id).await,
+            Self::Postgres(store) => store.load(id).await,
+            Self::Redis { store, .. } => store.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(store) => store.delete(id).await,
+            Self::Postgres(store) => store.delete(id).await,
+            Self::Redis { store, .. } => store.delete(id).await,
+        }
+    }
+}
