@@ -34,6 +34,11 @@ pub struct DatabaseConfig {
     /// so several instances share them; by default they live in the database.
     #[arg(long, env = "TRACKLIST_SESSION_STORE")]
     pub session_store: Option<String>,
+
+    /// Prefix of Tracklist's own Redis keys (throttling counters), for a Redis shared with
+    /// other deployments. Instances of one deployment must use the same prefix.
+    #[arg(long, env = "TRACKLIST_REDIS_KEY_PREFIX", default_value = "tracklist")]
+    pub redis_key_prefix: String,
 }
 
 impl DatabaseConfig {
@@ -170,7 +175,11 @@ impl Config {
     /// Settings for a server on `bind` with everything else at its default.
     pub fn new(database_url: impl Into<String>, bind: SocketAddr) -> Self {
         Self {
-            database: DatabaseConfig { database_url: database_url.into(), session_store: None },
+            database: DatabaseConfig {
+                database_url: database_url.into(),
+                session_store: None,
+                redis_key_prefix: "tracklist".into(),
+            },
             bind,
             static_dir: None,
             secure_cookies: false,

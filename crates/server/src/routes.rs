@@ -1,6 +1,7 @@
 //! The HTTP API, one module per resource, each exposing `router()`.
 
 pub mod account;
+pub mod health;
 pub mod tracks;
 pub mod users;
 
@@ -26,5 +27,5 @@ pub fn router() -> Router<AppState> {
             HeaderValue::from_static("no-store"),
         ));
     let catalogue = tracks::router().layer(DefaultBodyLimit::max(BODY_LIMIT));
-    Router::new().merge(accounts).merge(catalogue)
+    Router::new().merge(accounts).merge(catalogue).merge(health::router())
 }

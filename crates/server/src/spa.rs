@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::headers;
 
 /// Path prefixes that belong to the API; the SPA's page routes avoid them.
-const API_PREFIXES: [&str; 4] = ["/login", "/logout", "/users", "/tracks"];
+const API_PREFIXES: [&str; 6] = ["/login", "/logout", "/users", "/tracks", "/healthz", "/readyz"];
 
 /// The built SPA in `dir`.
 #[derive(Debug, Clone)]

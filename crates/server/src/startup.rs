@@ -34,7 +34,10 @@ impl Application {
         let db = Db::connect(&config.database.database_url).await?;
         let store = Store::open(&db, config.database.session_store.as_deref()).await?;
         let state = AppState {
-            throttle: LoginThrottle::new(config.throttle.clone(), store.redis().cloned()),
+            throttle: LoginThrottle::new(
+                config.throttle.clone(),
+                store.redis().map(|pool| (pool.clone(), config.database.redis_key_prefix.clone())),
+            ),
             sessions: Sessions::new(db.clone(), store.clone(), config.session.clone()),
             db,
             passwords: Passwords::new()?,

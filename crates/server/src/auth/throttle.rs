@@ -30,21 +30,31 @@ pub struct LoginThrottle {
 #[derive(Debug, Clone)]
 enum Counters {
     Memory(Arc<Mutex<HashMap<String, VecDeque<Instant>>>>),
-    Redis(RedisPool),
+    Redis { pool: RedisPool, prefix: String },
 }
 
 impl LoginThrottle {
-    /// Counts in `redis` when given, else in this process.
-    pub fn new(config: ThrottleConfig, redis: Option<RedisPool>) -> Self {
-        let counters = redis.map_or_else(|| Counters::Memory(Arc::default()), Counters::Redis);
+    /// Counts in `redis` (under keys starting with `prefix`) when given, else in this process.
+    pub fn new(config: ThrottleConfig, redis: Option<(RedisPool, String)>) -> Self {
+        let counters = match redis {
+            Some((pool, prefix)) => Counters::Redis { pool, prefix },
+            None => Counters::Memory(Arc::default()),
+        };
         Self { config, counters }
+    }
+
+    fn prefix(&self) -> &str {
+        match &self.counters {
+            Counters::Redis { prefix, .. } => prefix,
+            Counters::Memory(_) => "tracklist",
+        }
     }
 
     /// `Err(TooManyRequests)` while `username` may not be tried from `client`.
     pub async fn check(&self, username: &str, client: IpAddr) -> Result<()> {
         let limits = [
-            (account_key(username, client), self.config.max_failures),
-            (client_key(client), self.config.max_failures_per_client),
+            (account_key(self.prefix(), username, client), self.config.max_failures),
+            (client_key(self.prefix(), client), self.config.max_failures_per_client),
         ];
         let mut wait = Duration::ZERO;
         for (key, limit) in limits {
@@ -54,7 +64,7 @@ impl LoginThrottle {
     }
 
     pub async fn record_failure(&self, username: &str, client: IpAddr) -> Result<()> {
-        for key in [account_key(username, client), client_key(client)] {
+        for key in [account_key(self.prefix(), username, client), client_key(self.prefix(), client)] {
             self.add(&key).await?;
         }
         Ok(())
@@ -62,12 +72,12 @@ impl LoginThrottle {
 
     /// A success from this client clears its count for the username.
     pub async fn record_success(&self, username: &str, client: IpAddr) -> Result<()> {
-        let key = account_key(username, client);
+        let key = account_key(self.prefix(), username, client);
         match &self.counters {
             Counters::Memory(map) => {
                 map.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
             }
-            Counters::Redis(redis) => redis.del::<(), _>(key).await.map_err(unavailable)?,
+            Counters::Redis { pool, .. } => pool.del::<(), _>(key).await.map_err(unavailable)?,
         }
         Ok(())
     }
@@ -87,7 +97,7 @@ impl LoginThrottle {
                     .checked_sub(limit)
                     .map_or(Duration::ZERO, |blocking| window.saturating_sub(now - times[blocking])))
             }
-            Counters::Redis(redis) => {
+            Counters::Redis { pool: redis, .. } => {
                 let now = unix_millis();
                 let window_ms = millis(window);
                 redis
@@ -122,7 +132,7 @@ impl LoginThrottle {
                 forget_old(times, now, window);
                 times.push_back(now);
             }
-            Counters::Redis(redis) => {
+            Counters::Redis { pool: redis, .. } => {
                 let now = unix_millis();
                 // Members must be distinct even for failures in the same millisecond.
                 let member = format!("{now}-{}", OsRng.next_u64());
@@ -138,13 +148,13 @@ impl LoginThrottle {
 }
 
 /// Usernames are capped so junk input cannot make keys large.
-fn account_key(username: &str, client: IpAddr) -> String {
+fn account_key(prefix: &str, username: &str, client: IpAddr) -> String {
     let username: String = username.chars().take(64).collect();
-    format!("tracklist:throttle:account:{client}:{username}")
+    format!("{prefix}:throttle:account:{client}:{username}")
 }
 
-fn client_key(client: IpAddr) -> String {
-    format!("tracklist:throttle:client:{client}")
+fn client_key(prefix: &str, client: IpAddr) -> String {
+    format!("{prefix}:throttle:client:{client}")
 }
 
 fn forget_old(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {

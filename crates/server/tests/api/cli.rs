@@ -7,10 +7,17 @@ use reqwest::{Client, StatusCode};
 
 use crate::helpers::TestApp;
 
-fn tracklist(database_url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tracklist"))
+/// Runs `tracklist` on the app's database and session store.
+fn tracklist(app: &TestApp, args: &[&str], stdin: &str) -> Output {
+    let database = &app.config().database;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tracklist"));
+    command.env("TRACKLIST_DATABASE_URL", &database.database_url);
+    command.env("TRACKLIST_REDIS_KEY_PREFIX", &database.redis_key_prefix);
+    if let Some(store) = &database.session_store {
+        command.env("TRACKLIST_SESSION_STORE", store);
+    }
+    let mut child = command
         .args(args)
-        .env("TRACKLIST_DATABASE_URL", database_url)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -23,16 +30,15 @@ fn tracklist(database_url: &str, args: &[&str], stdin: &str) -> Output {
 #[tokio::test]
 async fn user_add_passwd_and_list_work_on_the_servers_database() {
     let app = TestApp::spawn().await;
-    let url = app.state.config.database.database_url.clone();
 
     let added =
-        tracklist(&url, &["user", "add", "Dave", "--password-stdin", "--admin"], "first password of dave\n");
+        tracklist(&app, &["user", "add", "Dave", "--password-stdin", "--admin"], "first password of dave\n");
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let login = app.login(&Client::new(), "dave", "first password of dave").await;
     assert_eq!(login.status(), StatusCode::OK);
 
     let changed =
-        tracklist(&url, &["user", "passwd", "dave", "--password-stdin"], "second password of dave\n");
+        tracklist(&app, &["user", "passwd", "dave", "--password-stdin"], "second password of dave\n");
     assert!(changed.status.success(), "{}", String::from_utf8_lossy(&changed.stderr));
     assert_eq!(
         app.login(&Client::new(), "dave", "first password of dave").await.status(),
@@ -40,7 +46,7 @@ async fn user_add_passwd_and_list_work_on_the_servers_database() {
     );
     assert_eq!(app.login(&Client::new(), "dave", "second password of dave").await.status(), StatusCode::OK);
 
-    let listed = tracklist(&url, &["user", "list"], "");
+    let listed = tracklist(&app, &["user", "list"], "");
     let listing = String::from_utf8_lossy(&listed.stdout);
     assert!(listing.lines().any(|line| line.contains("dave") && line.contains("admin")), "{listing}");
 }
@@ -48,14 +54,13 @@ async fn user_add_passwd_and_list_work_on_the_servers_database() {
 #[tokio::test]
 async fn user_add_refuses_a_weak_password_and_a_taken_name() {
     let app = TestApp::spawn().await;
-    let url = app.state.config.database.database_url.clone();
     app.create_user("erin", false).await;
 
-    let weak = tracklist(&url, &["user", "add", "frank", "--password-stdin"], "short\n");
+    let weak = tracklist(&app, &["user", "add", "frank", "--password-stdin"], "short\n");
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 15"));
 
-    let taken = tracklist(&url, &["user", "add", "ERIN", "--password-stdin"], "a long enough password\n");
+    let taken = tracklist(&app, &["user", "add", "ERIN", "--password-stdin"], "a long enough password\n");
     assert!(!taken.status.success());
     assert!(String::from_utf8_lossy(&taken.stderr).contains("taken"));
 }
@@ -63,11 +68,10 @@ async fn user_add_refuses_a_weak_password_and_a_taken_name() {
 #[tokio::test]
 async fn item_10_user_disable_signs_the_user_out_everywhere_and_blocks_sign_in() {
     let app = TestApp::spawn().await;
-    let url = app.state.config.database.database_url.clone();
     app.create_user("erin", false).await;
     let session = app.session_id_for("erin").await;
 
-    let disabled = tracklist(&url, &["user", "disable", "erin"], "");
+    let disabled = tracklist(&app, &["user", "disable", "erin"], "");
 
     assert!(disabled.status.success(), "{}", String::from_utf8_lossy(&disabled.stderr));
     assert!(String::from_utf8_lossy(&disabled.stdout).contains("1 session(s) signed out"));
@@ -77,7 +81,7 @@ async fn item_10_user_disable_signs_the_user_out_everywhere_and_blocks_sign_in()
         StatusCode::UNAUTHORIZED
     );
 
-    let enabled = tracklist(&url, &["user", "enable", "erin"], "");
+    let enabled = tracklist(&app, &["user", "enable", "erin"], "");
     assert!(enabled.status.success());
     assert_eq!(app.login(&Client::new(), "erin", crate::helpers::PASSWORD).await.status(), StatusCode::OK);
 }

@@ -1,21 +1,67 @@
 //! Spawning the application and talking to it.
 
+use std::sync::Arc;
+
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tracklist::db::users::Account;
 use tracklist::state::AppState;
 use tracklist::{Application, Config, auth};
 
 pub const PASSWORD: &str = "a long enough test password";
 
-/// A running server with its own database.
+/// A running server with its own database (and session store).
 pub struct TestApp {
     pub address: String,
     pub state: AppState,
-    /// Held so the database outlives the test.
-    _dir: TempDir,
+    config: Config,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    /// Held so a SQLite database outlives the test.
+    _dir: Arc<TempDir>,
+}
+
+/// Which backends the suite runs against: SQLite and database sessions unless
+/// `TRACKLIST_TEST_POSTGRES` (an admin URL) and/or `TRACKLIST_TEST_REDIS` are set.
+pub fn backend() -> &'static str {
+    match (std::env::var("TRACKLIST_TEST_POSTGRES").is_ok(), std::env::var("TRACKLIST_TEST_REDIS").is_ok()) {
+        (false, false) => "sqlite",
+        (true, false) => "postgres",
+        (false, true) => "sqlite+redis",
+        (true, true) => "postgres+redis",
+    }
+}
+
+/// A random name for a fresh database or key prefix.
+fn unique_name() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    format!("t_{:016x}", OsRng.next_u64())
+}
+
+/// A configuration with a fresh, empty database for one test.
+pub async fn fresh_config(dir: &TempDir) -> Config {
+    let database_url = match std::env::var("TRACKLIST_TEST_POSTGRES") {
+        Ok(admin_url) => {
+            let name = unique_name();
+            let admin = sqlx::PgPool::connect(&admin_url).await.expect("PostgreSQL admin connection");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("database created");
+            admin.close().await;
+            let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+            format!("{base}/{name}")
+        }
+        Err(_) => format!("sqlite://{}", dir.path().join("tracklist.db").display()),
+    };
+    let mut config = Config::new(database_url, "127.0.0.1:0".parse().expect("address"));
+    if let Ok(redis) = std::env::var("TRACKLIST_TEST_REDIS") {
+        config.database.session_store = Some(redis);
+        // Tests run in parallel against one Redis: keep their throttling counters apart.
+        config.database.redis_key_prefix = unique_name();
+    }
+    config
 }
 
 impl TestApp {
@@ -25,15 +71,44 @@ impl TestApp {
 
     /// Like [`spawn`](Self::spawn), with the configuration adjusted first.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let url = format!("sqlite://{}", dir.path().join("tracklist.db").display());
-        let mut config = Config::new(url, "127.0.0.1:0".parse().expect("address"));
+        let dir = Arc::new(tempfile::tempdir().expect("temporary folder"));
+        let mut config = fresh_config(&dir).await;
         configure(&mut config);
-        let app = Application::build(config).await.expect("the application builds");
+        Self::spawn_on(config, dir).await
+    }
+
+    /// Starts a server on exactly this configuration (a restart, or a second instance).
+    pub async fn spawn_on(config: Config, dir: Arc<TempDir>) -> Self {
+        let app = Application::build(config.clone()).await.expect("the application builds");
         let address = format!("http://{}", app.local_addr().expect("bound"));
         let state = app.state().clone();
-        tokio::spawn(app.run_until_stopped(std::future::pending()));
-        Self { address, state, _dir: dir }
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        Self { address, state, config, shutdown: Some(shutdown), server: Some(server), _dir: dir }
+    }
+
+    /// Another instance sharing this one's database and session store.
+    pub async fn second_instance(&self) -> Self {
+        let mut config = self.config.clone();
+        config.bind = "127.0.0.1:0".parse().expect("address");
+        Self::spawn_on(config, self._dir.clone()).await
+    }
+
+    /// Stops gracefully (requests in flight finish) and hands back what a restart needs.
+    pub async fn stop(mut self) -> (Config, Arc<TempDir>) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("the server task").expect("the server stopped cleanly");
+        }
+        (self.config.clone(), self._dir.clone())
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     pub fn url(&self, path: &str) -> String {
