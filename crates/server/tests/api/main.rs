@@ -2,13 +2,17 @@
 //! temporary SQLite database and talks HTTP to it.
 
 mod helpers;
+mod services;
 
 mod account;
 mod audit;
 mod cli;
 mod errors;
+mod faults;
 mod fuzz;
 mod login;
+mod reliability;
+mod scale_out;
 mod security;
 mod sessions;
 mod spa;
