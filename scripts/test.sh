@@ -2,16 +2,23 @@
 # Every check, with its own set-up: format, lints, the Rust tests (unit + API integration),
 # the wasm32 builds of shared and frontend, and the browser tests in headless Chromium.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/services.sh"
 
 ensure_frontend_tools
 ensure_chromium
+ensure_service_packages
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy (warnings are errors)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
-say "cargo test --workspace"
-cargo test --locked --workspace
+say "cargo test --workspace (API suite on SQLite with sessions in the database)"
+# The fault tests start their own Redis and PostgreSQL; they run once, in the pass below.
+cargo test --locked --workspace -- --skip faults::
+start_services
+trap stop_services EXIT
+say "API suite again on PostgreSQL with sessions in Redis, plus scale-out and fault tests"
+cargo test --locked -p server --test api
 say "Checking that shared compiles for wasm32"
 wasm_cargo build --locked --target wasm32-unknown-unknown -p shared
 build_spa

@@ -11,7 +11,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, assert_error, session_cookie};
-use crate::services::{Postgres, Redis, postgres_available, redis_available, skip};
+use crate::services::{Postgres, Redis, postgres_available, redis_available, report, skip};
 
 /// How long a request may take while a backend is down: bounded, never a hang.
 const BOUND: Duration = Duration::from_secs(8);
@@ -166,12 +166,13 @@ async fn load_with_a_redis_restart_loses_no_acknowledged_write() {
 
     let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(PoisonError::into_inner));
     let total: u64 = tally.by_status.values().sum();
-    eprintln!(
-        "load run: {CLIENTS} clients, {DURATION:?}, {total} requests, by status {:?}, transport errors {}, {} acknowledged writes",
+    report(&format!(
+        "load run: {CLIENTS} clients, {DURATION:?}, Redis restarted once: {total} requests, by status {:?}, \
+         transport errors {}, {} acknowledged writes (all verified below)",
         tally.by_status,
         tally.transport_errors,
         tally.acknowledged.len()
-    );
+    ));
     assert_eq!(tally.transport_errors, 0);
     assert!(tally.by_status.keys().all(|status| *status < 500 || *status == 503), "{:?}", tally.by_status);
     assert!(tally.by_status.get(&201).is_some_and(|n| *n > 0));

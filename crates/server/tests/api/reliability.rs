@@ -77,3 +77,77 @@ async fn futures_join_all<F: std::future::Future<Output = T> + Send + 'static, T
     }
     results
 }
+
+#[tokio::test]
+async fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_write() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().expect("folder");
+    let config = crate::helpers::fresh_config(&dir).await;
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tracklist"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--demo"])
+        .env("TRACKLIST_DATABASE_URL", &config.database.database_url)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tracklist serve runs");
+    let stdout = server.stdout.take().expect("stdout");
+    let address = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| line.split("listening on ").nth(1).map(|rest| rest.trim().to_owned()))
+            .expect("the server says where it listens")
+    })
+    .await
+    .expect("read");
+    let client = Client::builder().cookie_store(true).build().expect("client");
+    let login = client
+        .post(format!("{address}/login"))
+        .form(&[("username", "john"), ("password", tracklist::demo::PASSWORD)])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(login.status(), StatusCode::OK);
+
+    let writes: Vec<_> = (0..40)
+        .map(|n| {
+            let request = client
+                .post(format!("{address}/tracks"))
+                .json(&json!({"title": format!("Drain {n}"), "artist": "Band"}));
+            tokio::spawn(async move {
+                let response = request.send().await.ok()?;
+                (response.status() == StatusCode::CREATED).then_some(())?;
+                response.json::<Value>().await.ok()
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    let mut acknowledged = Vec::new();
+    for write in writes {
+        if let Some(track) = write.await.expect("task") {
+            acknowledged.push(track);
+        }
+    }
+    assert!(!acknowledged.is_empty(), "some writes were in flight when SIGTERM came");
+    let exit = tokio::task::spawn_blocking(move || server.wait()).await.expect("wait").expect("exit status");
+    assert!(exit.success(), "the server exits cleanly on SIGTERM: {exit:?}");
+
+    // Every write the server acknowledged is in the database.
+    let restarted = TestApp::spawn_on(config, std::sync::Arc::new(dir)).await;
+    for track in &acknowledged {
+        let stored: Value = Client::new()
+            .get(restarted.url(&format!("/tracks/{}", track["id"])))
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(&stored, track);
+    }
+}

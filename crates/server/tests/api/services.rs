@@ -26,9 +26,16 @@ fn wait_for_port(port: u16, up: bool) {
     panic!("port {port} did not go {}", if up { "up" } else { "down" });
 }
 
-/// Prints why a test does not run, where nobody can miss it.
+/// Prints why a test does not run, where nobody can miss it: straight to stderr, which the
+/// test harness does not capture (it captures only the print macros).
 pub fn skip(test: &str, why: &str) {
-    eprintln!("\n*** SKIPPED {test}: {why} ***\n");
+    report(&format!("*** SKIPPED {test}: {why} ***"));
+}
+
+/// A line on the real stderr, shown even when the test passes.
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n{line}\n");
 }
 
 pub fn redis_available() -> bool {
