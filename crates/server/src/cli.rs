@@ -5,7 +5,8 @@ use std::io::BufRead;
 use anyhow::{Context, bail};
 use shared::validate;
 
-use crate::auth::{self, password::Passwords, policy};
+use crate::auth::password::{HashLimits, Passwords};
+use crate::auth::{self, policy};
 use crate::config::{SessionConfig, UserAction, UserArgs};
 use crate::db::{self, Db, users::Account};
 use crate::session::{Sessions, Store};
@@ -21,13 +22,15 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
         UserAction::Add { name, admin, .. } => {
             check(validate::username(&name), "username")?;
             let password = read_password(&name)?;
-            let account = auth::create_account(&db, &Passwords::new()?, &name, &password, admin).await?;
+            let account =
+                auth::create_account(&db, &Passwords::new(HashLimits::default())?, &name, &password, admin)
+                    .await?;
             println!("created user {} (id {})", account.username, account.id);
         }
         UserAction::Passwd { name, .. } => {
             let account = find(&db, &name).await?;
             let password = read_password(&account.username)?;
-            let hash = Passwords::new()?.hash(&password).await?;
+            let hash = Passwords::new(HashLimits::default())?.hash(&password).await?;
             db::users::set_password_hash(&db, account.id, &hash).await?;
             let revoked = sessions().await?.revoke_all(account.id, None).await?;
             println!("password of {} changed; {revoked} session(s) signed out", account.username);

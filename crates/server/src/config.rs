@@ -7,6 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::auth::password::HashLimits;
+
 /// Tracklist: a music-track library with accounts.
 #[derive(Debug, Parser)]
 #[command(name = "tracklist", version, about)]
@@ -83,6 +85,9 @@ pub struct Config {
     #[command(flatten)]
     pub throttle: ThrottleConfig,
 
+    #[command(flatten)]
+    pub hashing: HashingConfig,
+
     /// Seed the demo user and tracks into an empty database.
     #[arg(long, env = "TRACKLIST_DEMO")]
     pub demo: bool,
@@ -129,6 +134,18 @@ pub struct ThrottleConfig {
     /// The sliding window failures are counted over.
     #[arg(long = "login-window", env = "TRACKLIST_LOGIN_WINDOW", default_value = "15min", value_parser = humantime::parse_duration)]
     pub window: Duration,
+}
+
+/// The password-hashing pool (Argon2id costs ~15 ms of one core per check).
+#[derive(Debug, Clone, Args)]
+pub struct HashingConfig {
+    /// Password checks running at once (default: one per core).
+    #[arg(long = "hash-concurrency", env = "TRACKLIST_HASH_CONCURRENCY", default_value_t = HashLimits::default().concurrency)]
+    pub concurrency: usize,
+
+    /// Password checks allowed to wait; beyond it sign-ins answer 503 with Retry-After.
+    #[arg(long = "hash-queue", env = "TRACKLIST_HASH_QUEUE", default_value_t = HashLimits::default().queue)]
+    pub queue: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,6 +207,10 @@ impl Config {
                 max_failures_per_client: 50,
                 window: Duration::from_secs(15 * 60),
             },
+            hashing: HashingConfig {
+                concurrency: HashLimits::default().concurrency,
+                queue: HashLimits::default().queue,
+            },
             demo: false,
             session: SessionConfig::default(),
         }
@@ -207,6 +228,9 @@ impl Config {
         }
         if session.cleanup_interval.is_zero() {
             bail!("--session-cleanup-interval must be longer than zero");
+        }
+        if self.hashing.concurrency == 0 {
+            bail!("--hash-concurrency must be at least 1");
         }
         if self.throttle.max_failures == 0 || self.throttle.max_failures_per_client == 0 {
             bail!("--login-max-failures and --login-max-failures-per-client must be at least 1");

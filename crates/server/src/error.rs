@@ -38,6 +38,9 @@ pub enum ApiError {
     /// The database or the session store is out of reach.
     #[error("Service temporarily unavailable")]
     Unavailable,
+    /// Too many password checks are queued: shed load rather than queue without bound.
+    #[error("The server is busy; try again in a moment")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -65,7 +68,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,7 +88,17 @@ impl ApiError {
             Self::Validation { .. } => "validation",
             Self::TooManyRequests { .. } => "too_many_attempts",
             Self::Unavailable => "unavailable",
+            Self::Busy => "busy",
             Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<crate::auth::password::HashError> for ApiError {
+    fn from(err: crate::auth::password::HashError) -> Self {
+        match err {
+            crate::auth::password::HashError::Busy => Self::Busy,
+            crate::auth::password::HashError::Failed(err) => Self::Internal(err),
         }
     }
 }

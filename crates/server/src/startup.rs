@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::password::Passwords;
+use crate::auth::password::{HashLimits, Passwords};
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::db::Db;
@@ -40,7 +40,10 @@ impl Application {
             ),
             sessions: Sessions::new(db.clone(), store.clone(), config.session.clone()),
             db,
-            passwords: Passwords::new()?,
+            passwords: Passwords::new(HashLimits {
+                concurrency: config.hashing.concurrency,
+                queue: config.hashing.queue,
+            })?,
             config: Arc::new(config),
         };
         if state.config.demo {

@@ -1,16 +1,20 @@
-//! Argon2id password hashing, off the async runtime.
+//! Argon2id password hashing, off the async runtime, on a bounded pool.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use shared::validate::normalize_password;
+use tokio::sync::Semaphore;
 
 /// Hashes and verifies passwords with Argon2id at OWASP's minimum parameters
 /// (19 MiB, 2 passes, 1 lane). Each hash runs on a blocking thread: at ~15 ms of CPU it would
-/// otherwise stall every request sharing the runtime worker.
+/// otherwise stall every request sharing the runtime worker. At most `concurrency` hashes run
+/// at once and at most `queue` wait; past that the caller is told to come back ([`HashError::Busy`])
+/// instead of piling up work that would starve every other request.
 #[derive(Clone)]
 pub struct Passwords {
     inner: Arc<Inner>,
@@ -20,6 +24,32 @@ struct Inner {
     argon2: Argon2<'static>,
     /// Verified against when the user does not exist, so that costs what a real check costs.
     dummy_hash: String,
+    running: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    queue: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("too many password checks are waiting")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+/// How many hashes may run and wait at once.
+#[derive(Debug, Clone, Copy)]
+pub struct HashLimits {
+    pub concurrency: usize,
+    pub queue: usize,
+}
+
+impl Default for HashLimits {
+    /// One hash per core; a queue of a few seconds' worth at ~60 hashes per second per core.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self { concurrency: cores, queue: 64 * cores }
+    }
 }
 
 /// The outcome of [`Passwords::verify`].
@@ -37,25 +67,53 @@ impl std::fmt::Debug for Passwords {
 }
 
 impl Passwords {
-    pub fn new() -> anyhow::Result<Self> {
-        Self::with_params(Params::new(19 * 1024, 2, 1, None).context("Argon2 parameters")?)
+    pub fn new(limits: HashLimits) -> anyhow::Result<Self> {
+        Self::with_params(Params::new(19 * 1024, 2, 1, None).context("Argon2 parameters")?, limits)
     }
 
-    pub fn with_params(params: Params) -> anyhow::Result<Self> {
+    pub fn with_params(params: Params, limits: HashLimits) -> anyhow::Result<Self> {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let salt = SaltString::generate(&mut OsRng);
         let dummy_hash = argon2
             .hash_password(b"a password nobody has", &salt)
             .context("hashing the dummy password")?
             .to_string();
-        Ok(Self { inner: Arc::new(Inner { argon2, dummy_hash }) })
+        let running = Arc::new(Semaphore::new(limits.concurrency.max(1)));
+        let inner = Inner { argon2, dummy_hash, running, waiting: AtomicUsize::new(0), queue: limits.queue };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// Hashes waiting for a free slot right now (for metrics).
+    pub fn queue_depth(&self) -> usize {
+        self.inner.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Runs `job` on a blocking thread once a slot is free, or refuses when the queue is full.
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Inner) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let inner = self.inner.clone();
+        if inner.waiting.fetch_add(1, Ordering::AcqRel) >= inner.queue {
+            inner.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashError::Busy);
+        }
+        let permit = inner.running.clone().acquire_owned().await;
+        inner.waiting.fetch_sub(1, Ordering::AcqRel);
+        let permit = permit.context("the hashing pool is closed")?;
+        tokio::task::spawn_blocking(move || {
+            let _slot = permit;
+            job(&inner)
+        })
+        .await
+        .context("the hashing thread died")?
+        .map_err(HashError::Failed)
     }
 
     /// A PHC-format hash of the NFKC-normalised password.
-    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
-        let inner = self.inner.clone();
+    pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let password = normalize_password(password);
-        tokio::task::spawn_blocking(move || {
+        self.run(move |inner| {
             let salt = SaltString::generate(&mut OsRng);
             inner
                 .argon2
@@ -64,16 +122,14 @@ impl Passwords {
                 .map_err(|err| anyhow::anyhow!("hashing a password: {err}"))
         })
         .await
-        .context("the hashing thread died")?
     }
 
     /// Checks `password` against `stored`, or against the dummy hash when there is no user,
     /// which always fails but costs the same.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> anyhow::Result<Verdict> {
-        let inner = self.inner.clone();
+    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<Verdict, HashError> {
         let password = normalize_password(password);
         let stored = stored.map(str::to_owned);
-        tokio::task::spawn_blocking(move || {
+        self.run(move |inner| {
             let is_real = stored.is_some();
             let hash_text = stored.as_deref().unwrap_or(&inner.dummy_hash);
             // An unparsable stored hash is a broken account, not a server error for everyone.
@@ -86,7 +142,6 @@ impl Passwords {
             Ok(Verdict { matches: matches && is_real, needs_rehash })
         })
         .await
-        .context("the hashing thread died")?
     }
 }
 
@@ -108,7 +163,8 @@ mod tests {
     use super::*;
 
     fn cheap() -> Passwords {
-        Passwords::with_params(Params::new(64, 1, 1, None).expect("valid")).expect("hasher")
+        Passwords::with_params(Params::new(64, 1, 1, None).expect("valid"), HashLimits::default())
+            .expect("hasher")
     }
 
     #[tokio::test]
@@ -137,8 +193,31 @@ mod tests {
     #[tokio::test]
     async fn hashes_made_with_weaker_parameters_ask_for_a_rehash() {
         let old = cheap().hash("an old password here").await.expect("hash");
-        let current = Passwords::new().expect("hasher");
+        let current = Passwords::new(HashLimits::default()).expect("hasher");
         let verdict = current.verify("an old password here", Some(&old)).await.expect("verify");
         assert!(verdict.matches && verdict.needs_rehash);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_instead_of_piling_up() {
+        let limits = HashLimits { concurrency: 1, queue: 2 };
+        let passwords = Passwords::with_params(Params::new(19 * 1024, 2, 1, None).expect("valid"), limits)
+            .expect("hasher");
+        let attempts: Vec<_> = (0..12)
+            .map(|n| {
+                let passwords = passwords.clone();
+                tokio::spawn(async move { passwords.hash(&format!("password number {n} here")).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for attempt in attempts {
+            match attempt.await.expect("task") {
+                Err(HashError::Busy) => busy += 1,
+                Err(HashError::Failed(err)) => panic!("{err:?}"),
+                Ok(_) => {}
+            }
+        }
+        assert!(busy > 0, "some of 12 simultaneous hashes must be refused with 1 running and 2 queued");
+        assert!(busy <= 9, "at least the running one and the queued ones complete");
     }
 }

@@ -151,3 +151,35 @@ async fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_write() {
         assert_eq!(&stored, track);
     }
 }
+
+#[tokio::test]
+async fn a_flood_of_sign_ins_is_shed_with_503_and_retry_after_not_queued() {
+    let app = TestApp::spawn_with(|config| {
+        config.hashing.concurrency = 1;
+        config.hashing.queue = 1;
+        config.throttle.max_failures = usize::MAX;
+        config.throttle.max_failures_per_client = usize::MAX;
+    })
+    .await;
+    app.create_user("alice", false).await;
+
+    let logins = (0..16).map(|_| {
+        let request = Client::new()
+            .post(app.url("/login"))
+            .form(&[("username", "alice"), ("password", crate::helpers::PASSWORD)]);
+        async move {
+            let response = request.send().await.expect("sent");
+            let retry_after = response.headers().get("retry-after").cloned();
+            (response.status(), retry_after, response.json::<Value>().await.expect("JSON"))
+        }
+    });
+    let answers = futures_join_all(logins).await;
+
+    let shed: Vec<_> =
+        answers.iter().filter(|(status, ..)| *status == StatusCode::SERVICE_UNAVAILABLE).collect();
+    assert!(!shed.is_empty(), "16 simultaneous sign-ins with 1 running and 1 queued must shed some");
+    assert!(shed.iter().all(|(_, retry, body)| retry.is_some() && body["code"] == "busy"), "{shed:?}");
+    assert!(answers.iter().any(|(status, ..)| *status == StatusCode::OK), "the ones let in succeed");
+    // Other requests are unaffected.
+    assert_eq!(Client::new().get(app.url("/tracks")).send().await.expect("sent").status(), StatusCode::OK);
+}
