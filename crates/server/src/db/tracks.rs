@@ -40,27 +40,40 @@ macro_rules! columns {
 }
 
 /// A page of the catalogue in id order, optionally filtered by a case-insensitive substring
-/// of the title or the artist.
+/// of the title or the artist. Searches use the trigram indexes (FTS5 on SQLite, pg_trgm on
+/// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan.
 pub async fn list(db: &Db, query: &ListQuery) -> sqlx::Result<Vec<Track>> {
     const ALL: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT $1 OFFSET $2");
-    const SEARCH: &str = concat!(
+    const SCAN: &str = concat!(
         "SELECT ",
         columns!(),
         " FROM tracks WHERE lower(title) LIKE $3 ESCAPE '\\' OR lower(artist) LIKE $3 ESCAPE '\\'",
         " ORDER BY id LIMIT $1 OFFSET $2"
     );
-    let rows: Vec<TrackRow> = on_backend!(db, pool => match query.search() {
-        Some(term) => {
-            sqlx::query_as(SEARCH)
-                .bind(query.limit)
-                .bind(query.skip)
-                .bind(like_pattern(&term.to_lowercase()))
-                .fetch_all(pool)
-                .await?
-        }
-        None => sqlx::query_as(ALL).bind(query.limit).bind(query.skip).fetch_all(pool).await?,
+    const FTS: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM tracks WHERE id IN (SELECT rowid FROM tracks_search WHERE tracks_search MATCH $3)",
+        " ORDER BY id LIMIT $1 OFFSET $2"
+    );
+    let Some(term) = query.search() else {
+        let rows: Vec<TrackRow> = on_backend!(db, pool => sqlx::query_as(ALL).bind(query.limit).bind(query.skip).fetch_all(pool).await?);
+        return Ok(rows.into_iter().map(Track::from).collect());
+    };
+    let term = term.to_lowercase();
+    let (sql, pattern) = match db {
+        Db::Sqlite(_) if term.chars().count() >= 3 => (FTS, fts_phrase(&term)),
+        _ => (SCAN, like_pattern(&term)),
+    };
+    let rows: Vec<TrackRow> = on_backend!(db, pool => {
+        sqlx::query_as(sql).bind(query.limit).bind(query.skip).bind(&pattern).fetch_all(pool).await?
     });
     Ok(rows.into_iter().map(Track::from).collect())
+}
+
+/// An FTS5 phrase matching `term` anywhere (trigram tokenizer), quotes doubled.
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
 }
 
 /// `%term%` with the term's own `%`, `_` and `\` taken literally.
@@ -139,10 +152,15 @@ pub async fn count(db: &Db) -> sqlx::Result<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::{fts_phrase, like_pattern};
 
     #[test]
     fn like_wildcards_in_a_search_term_are_literal() {
         assert_eq!(like_pattern("100%_a\\"), "%100\\%\\_a\\\\%");
+    }
+
+    #[test]
+    fn an_fts_phrase_quotes_its_quotes() {
+        assert_eq!(fts_phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

@@ -246,3 +246,25 @@ async fn changing_or_deleting_an_unknown_track_is_404() {
     let delete = client.delete(app.url("/tracks/42")).send().await.expect("sent");
     assert_error(delete, StatusCode::NOT_FOUND, "Track not found").await;
 }
+
+#[tokio::test]
+async fn search_stays_correct_through_updates_and_deletes() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    let track = add(&app, &client, &song("Paranoid Android", "Radiohead")).await;
+    add(&app, &client, &song("Karma Police", "Radiohead")).await;
+    let titles = |tracks: Vec<Track>| tracks.into_iter().map(|t| t.title).collect::<Vec<_>>();
+    assert_eq!(titles(list(&app, "?q=android").await), ["Paranoid Android"]);
+
+    let path = app.url(&format!("/tracks/{}", track.id));
+    let renamed = client.patch(&path).json(&json!({"title": "Let Down"})).send().await.expect("sent");
+    assert_eq!(renamed.status(), StatusCode::OK);
+    assert!(list(&app, "?q=android").await.is_empty());
+    assert_eq!(titles(list(&app, "?q=let%20do").await), ["Let Down"]);
+
+    client.delete(&path).send().await.expect("sent");
+    assert!(list(&app, "?q=let%20do").await.is_empty());
+    assert_eq!(titles(list(&app, "?q=RADIOHEAD").await), ["Karma Police"]);
+    assert_eq!(titles(list(&app, "?q=po").await), ["Karma Police"], "short terms work too");
+    assert_eq!(titles(list(&app, "?q=%22").await), Vec::<String>::new(), "a quote is just a character");
+}
