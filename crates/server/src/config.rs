@@ -13,8 +13,18 @@ use crate::auth::password::HashLimits;
 #[derive(Debug, Parser)]
 #[command(name = "tracklist", version, about)]
 pub struct Cli {
+    /// `text` for people, `json` (one object per line) for log collectors.
+    #[arg(long, env = "TRACKLIST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,7 +43,8 @@ pub struct DatabaseConfig {
     pub database_url: String,
 
     /// Keep sessions (and sign-in throttling counters) in Redis, e.g. `redis://127.0.0.1:6379`,
-    /// so several instances share them; by default they live in the database.
+    /// so several instances share them; by default they live in the database. `memory` keeps
+    /// them in this process only (lost on restart; the benchmark's baseline).
     #[arg(long, env = "TRACKLIST_SESSION_STORE")]
     pub session_store: Option<String>,
 
@@ -46,9 +57,9 @@ pub struct DatabaseConfig {
 impl DatabaseConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
         if let Some(url) = &self.session_store
-            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+            && !(url == "memory" || url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            bail!("--session-store must be a redis:// or rediss:// URL, got {url:?}");
+            bail!("--session-store must be a redis:// or rediss:// URL or `memory`, got {url:?}");
         }
         Ok(())
     }

@@ -2,15 +2,20 @@
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use tracklist::config::{Cli, Command};
+use tracklist::config::{Cli, Command, LogFormat};
 use tracklist::{Application, cli};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => {
+            tracing_subscriber::fmt().json().with_current_span(true).with_env_filter(filter).init()
+        }
+    }
+    match cli.command {
         Command::Serve(config) => {
             let app = Application::build(config).await?;
             tracing::info!("listening on http://{}", app.local_addr()?);

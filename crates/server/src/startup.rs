@@ -9,6 +9,7 @@ use axum::extract::Request;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::password::{HashLimits, Passwords};
@@ -101,7 +102,16 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
         .layer(middleware::from_fn_with_state(state.clone(), headers::same_origin_only))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        // Every request gets an id (or keeps the proxy's), logged in its span and returned.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state);
     Ok(app)
+}
+
+/// The span every log line of a request is in: method, path and the request id.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request.headers().get("x-request-id").and_then(|id| id.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
 }

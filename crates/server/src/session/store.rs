@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use tower_sessions::MemoryStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_redis_store::RedisStore;
@@ -22,12 +23,20 @@ const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 pub enum Store {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
-    Redis { store: RedisStore<RedisPool>, pool: RedisPool },
+    Redis {
+        store: RedisStore<RedisPool>,
+        pool: RedisPool,
+    },
+    /// In this process only: for measuring what the durable stores cost.
+    Memory(MemoryStore),
 }
 
 impl Store {
     /// Redis when `redis_url` is given, else the database's own table (created if needed).
     pub async fn open(db: &Db, redis_url: Option<&str>) -> anyhow::Result<Self> {
+        if redis_url == Some("memory") {
+            return Ok(Self::Memory(MemoryStore::default()));
+        }
         if let Some(url) = redis_url {
             let pool = connect_redis(url).await?;
             return Ok(Self::Redis { store: RedisStore::new(pool.clone()), pool });
@@ -67,7 +76,8 @@ impl Store {
         match self {
             Self::Sqlite(store) => store.delete_expired().await,
             Self::Postgres(store) => store.delete_expired().await,
-            Self::Redis { .. } => Ok(()),
+            // Redis expires keys by itself; the memory store drops expired records on load.
+            Self::Redis { .. } | Self::Memory(_) => Ok(()),
         }
     }
 }
@@ -97,6 +107,7 @@ impl SessionStore for Store {
             Self::Sqlite(store) => store.create(record).await,
             Self::Postgres(store) => store.create(record).await,
             Self::Redis { store, .. } => store.create(record).await,
+            Self::Memory(store) => store.create(record).await,
         }
     }
 
@@ -105,6 +116,7 @@ impl SessionStore for Store {
             Self::Sqlite(store) => store.save(record).await,
             Self::Postgres(store) => store.save(record).await,
             Self::Redis { store, .. } => store.save(record).await,
+            Self::Memory(store) => store.save(record).await,
         }
     }
 
@@ -113,6 +125,7 @@ impl SessionStore for Store {
             Self::Sqlite(store) => store.load(id).await,
             Self::Postgres(store) => store.load(id).await,
             Self::Redis { store, .. } => store.load(id).await,
+            Self::Memory(store) => store.load(id).await,
         }
     }
 
@@ -121,6 +134,7 @@ impl SessionStore for Store {
             Self::Sqlite(store) => store.delete(id).await,
             Self::Postgres(store) => store.delete(id).await,
             Self::Redis { store, .. } => store.delete(id).await,
+            Self::Memory(store) => store.delete(id).await,
         }
     }
 }

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The benchmark: a release server on loopback against a fresh database with 10 000 tracks,
+# driven by wrk for bounded runs. Prints one table and writes it to bench-results/.
+#   scripts/bench.sh              SQLite (sessions in the database, and in memory as baseline)
+#   scripts/bench.sh --all        also PostgreSQL + Redis (started privately, then stopped)
+# Each run lasts BENCH_SECONDS (default 8) seconds with BENCH_CONNECTIONS (default 16).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/services.sh"
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-8}
+CONNECTIONS=${BENCH_CONNECTIONS:-16}
+PORT=3099
+BASE="http://127.0.0.1:$PORT"
+OUT="$ROOT/bench-results"
+mkdir -p "$OUT"
+
+apt_install wrk curl python3
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN=$BENCH_BIN   # an already built release binary
+else
+  say "Building the server in release"
+  cargo build --release --locked -p server
+  BIN="$ROOT/target/release/tracklist"
+fi
+
+SERVER_PID=
+stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; }
+cleanup() { stop_server; stop_services; }
+trap cleanup EXIT
+
+# start_server DATABASE_URL [SESSION_STORE]: fresh server with the demo user, 10 000 tracks.
+start_server() {
+  local database_url=$1 store=${2:-}
+  local args=(serve --bind "127.0.0.1:$PORT" --demo --database-url "$database_url"
+    --login-max-failures 1000000000 --login-max-failures-per-client 1000000000)
+  [ -n "$store" ] && args+=(--session-store "$store")
+  RUST_LOG=warn "$BIN" "${args[@]}" >"$OUT/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+  seed_tracks "$database_url"
+  COOKIE=$(curl -s -D - -o /dev/null -d username=john -d password=tracklist-demo-password "$BASE/login" \
+    | sed -n 's/^set-cookie: \(id=[^;]*\).*/\1/Ip' | tr -d '\r')
+  [ -n "$COOKIE" ] || { echo "could not sign in"; exit 1; }
+}
+
+seed_tracks() {
+  local sql="INSERT INTO tracks (title, artist, album, year) SELECT 'Song ' || n, 'Artist ' || (n % 500), 'Album ' || (n % 900), 1950 + (n % 70)"
+  case $1 in
+    sqlite://*) python3 - "${1#sqlite://}" <<PY
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 9996) $sql FROM s")
+db.commit()
+PY
+    ;;
+    postgres://*) psql -q "$1" -c "$sql FROM generate_series(1, 9996) AS n" ;;
+  esac
+}
+
+ROWS=()
+# run NAME [wrk args...]: one bounded wrk run; records req/s, p50, p99 and errors.
+run() {
+  local name=$1; shift
+  local report
+  report=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@")
+  record "$name" "$report"
+}
+
+record() {
+  local name=$1 report=$2
+  local rps p50 p99 non2xx sock
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$report")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$report")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$report")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$report"); non2xx=${non2xx:-0}
+  sock=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$report"); sock=${sock:-0}
+  ROWS+=("| $BACKEND | $name | $rps | $p50 | $p99 | $non2xx | $sock |")
+  printf '%-16s %-40s %10s req/s  p50 %-9s p99 %-9s non-2xx %-7s socket errors %s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$non2xx" "$sock"
+}
+
+bench_backend() {
+  run "GET /healthz" "$BASE/healthz"
+  run "GET /users/me (session)" -H "Cookie: $COOKIE" "$BASE/users/me"
+  run "GET /users/me (no session, 401)" "$BASE/users/me"
+  run "GET /tracks?limit=20 (10k tracks)" "$BASE/tracks?limit=20"
+  run "GET /tracks?q=song 9 (search)" "$BASE/tracks?q=song%209&limit=20"
+  run "POST /login (correct password)" -s "$ROOT/bench/login.lua" "$BASE/login"
+  # /users/me latency while 32 clients hammer the login.
+  wrk -t1 -c32 -d"$((SECONDS_PER_RUN + 2))s" -s "$ROOT/bench/login.lua" "$BASE/login" >/dev/null &
+  local hammer=$!
+  sleep 1
+  local report
+  report=$(wrk -t1 -c4 -d"${SECONDS_PER_RUN}s" --latency -H "Cookie: $COOKIE" "$BASE/users/me")
+  wait "$hammer"
+  record "GET /users/me while 32 clients log in" "$report"
+}
+
+WORK=$(mktemp -d)
+BACKEND="sqlite"
+say "SQLite, sessions in the database"
+start_server "sqlite://$WORK/bench.db"
+bench_backend
+stop_server
+
+BACKEND="sqlite+memory"
+say "SQLite, sessions in memory (baseline for the session-store cost)"
+rm -f "$WORK"/bench.db*
+start_server "sqlite://$WORK/bench.db" memory
+run "GET /users/me (session)" -H "Cookie: $COOKIE" "$BASE/users/me"
+stop_server
+
+if [ "${1:-}" = "--all" ]; then
+  ensure_service_packages
+  start_services
+  BACKEND="postgres+redis"
+  say "PostgreSQL, sessions in Redis"
+  psql -q "$TRACKLIST_TEST_POSTGRES" -c "CREATE DATABASE bench"
+  start_server "${TRACKLIST_TEST_POSTGRES%/*}/bench" "$TRACKLIST_TEST_REDIS"
+  bench_backend
+  stop_server
+fi
+rm -rf "$WORK"
+
+{
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)),"
+  echo "wrk -t2 -c$CONNECTIONS for ${SECONDS_PER_RUN}s per row, load generator on the same machine."
+  echo
+  echo "| backend | request | req/s | p50 | p99 | non-2xx | socket errors |"
+  echo "|---|---|---|---|---|---|---|"
+  printf '%s\n' "${ROWS[@]}"
+} >"$OUT/results.md"
+say "Table written to bench-results/results.md"
+cat "$OUT/results.md"
