@@ -99,6 +99,11 @@ pub struct Config {
     #[command(flatten)]
     pub hashing: HashingConfig,
 
+    /// Serve Prometheus metrics at `/metrics` on this separate address (e.g. 127.0.0.1:9100),
+    /// never on the public port; off when not given.
+    #[arg(long, env = "TRACKLIST_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Seed the demo user and tracks into an empty database.
     #[arg(long, env = "TRACKLIST_DEMO")]
     pub demo: bool,
@@ -213,6 +218,7 @@ impl Config {
             secure_cookies: false,
             allow_signup: true,
             public_url: None,
+            metrics_bind: None,
             throttle: ThrottleConfig {
                 max_failures: 5,
                 max_failures_per_client: 50,

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod headers;
+pub mod metrics;
 pub mod routes;
 pub mod session;
 pub mod spa;

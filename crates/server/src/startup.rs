@@ -19,11 +19,12 @@ use crate::db::Db;
 use crate::session::{self, CookiePolicy, Sessions, Store};
 use crate::spa::Spa;
 use crate::state::AppState;
-use crate::{demo, error, headers, routes};
+use crate::{demo, error, headers, metrics, routes};
 
 /// A configured server with its listener bound, ready to run.
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
 }
@@ -54,12 +55,25 @@ impl Application {
         let listener = TcpListener::bind(state.config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", state.config.bind))?;
-        Ok(Self { listener, router, state })
+        let metrics_listener = match state.config.metrics_bind {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} for metrics"))?,
+            ),
+            None => None,
+        };
+        Ok(Self { listener, metrics_listener, router, state })
     }
 
     /// Where the server listens (the real port when the configured one was 0).
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -72,11 +86,17 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let cleanup = tokio::spawn(self.state.sessions.clone().delete_expired_forever());
+        let metrics = self.metrics_listener.map(|listener| {
+            tokio::spawn(axum::serve(listener, metrics::router(self.state.clone())).into_future())
+        });
         let served =
             axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(shutdown)
                 .await;
         cleanup.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         served.context("the server failed")
     }
 }
@@ -84,7 +104,7 @@ impl Application {
 /// The whole HTTP stack.
 fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
     let policy = CookiePolicy::from_config(&state.config);
-    let app = Router::new().merge(routes::router());
+    let app = Router::new().merge(routes::router()).route_layer(middleware::from_fn(metrics::track_requests));
     let app = match &state.config.static_dir {
         Some(dir) => {
             let spa = Spa::new(dir)?;

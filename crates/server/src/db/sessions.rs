@@ -91,6 +91,13 @@ pub async fn delete(db: &Db, reference: &str) -> sqlx::Result<()> {
     on_backend!(db, pool => sqlx::query(SQL).bind(reference).execute(pool).await.map(drop))
 }
 
+/// Sessions that have not expired, across all users.
+pub async fn count_active(db: &Db) -> sqlx::Result<i64> {
+    const SQL: &str = "SELECT count(*) FROM user_sessions WHERE expires_at > $1";
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    on_backend!(db, pool => sqlx::query_scalar(SQL).bind(now).fetch_one(pool).await)
+}
+
 /// Forgets index rows of sessions that have expired (their records expire on their own).
 pub async fn delete_expired(db: &Db, now_millis: i64) -> sqlx::Result<u64> {
     const SQL: &str = "DELETE FROM user_sessions WHERE expires_at <= $1";

@@ -9,11 +9,11 @@ use axum::{Json, Router};
 use shared::{LoginForm, SuccessBody, validate};
 use tower_sessions::Session;
 
-use crate::auth;
 use crate::error::{ApiError, Result};
 use crate::extract::FormOrJson;
 use crate::session::ClientInfo;
 use crate::state::AppState;
+use crate::{auth, metrics};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/login", post(login)).route("/logout", post(logout))
@@ -31,6 +31,7 @@ async fn login(
     let username = validate::normalize_username(&form.username);
     if let Err(err) = state.throttle.check(&username, client.ip()).await {
         if matches!(err, ApiError::TooManyRequests { .. }) {
+            metrics::login("throttled");
             tracing::warn!(event = "login_throttled", %username, %client, "sign-in throttled");
         }
         return Err(err);
@@ -39,12 +40,14 @@ async fn login(
         Ok(account) => account,
         Err(err) => {
             if matches!(err, ApiError::InvalidCredentials) {
+                metrics::login("failure");
                 state.throttle.record_failure(&username, client.ip()).await?;
                 tracing::warn!(event = "login_failed", %username, %client, "sign-in refused");
             }
             return Err(err);
         }
     };
+    metrics::login("success");
     state.throttle.record_success(&username, client.ip()).await?;
     state.sessions.start(&session, account.id, &ClientInfo::new(client, &headers)).await?;
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");

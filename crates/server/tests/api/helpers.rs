@@ -17,6 +17,8 @@ pub const PASSWORD: &str = "a long enough test password";
 /// A running server with its own database (and session store).
 pub struct TestApp {
     pub address: String,
+    /// `http://…` of the metrics listener, when configured.
+    pub metrics_address: Option<String>,
     pub state: AppState,
     config: Config,
     shutdown: Option<oneshot::Sender<()>>,
@@ -81,12 +83,21 @@ impl TestApp {
     pub async fn spawn_on(config: Config, dir: Arc<TempDir>) -> Self {
         let app = Application::build(config.clone()).await.expect("the application builds");
         let address = format!("http://{}", app.local_addr().expect("bound"));
+        let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
         let state = app.state().clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
-        Self { address, state, config, shutdown: Some(shutdown), server: Some(server), _dir: dir }
+        Self {
+            address,
+            metrics_address,
+            state,
+            config,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _dir: dir,
+        }
     }
 
     /// Another instance sharing this one's database and session store.

@@ -1,0 +1,69 @@
+//! Prometheus metrics: requests by route and status with their latency, sign-ins by outcome,
+//! active sessions and the password-hashing queue. They are served by their own listener
+//! (`--metrics-bind`), so the public port never exposes them.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::db;
+use crate::error::Result;
+use crate::state::AppState;
+
+/// Latency buckets (seconds) from sub-millisecond reads to slow sign-ins.
+const LATENCY_BUCKETS: [f64; 12] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+/// The process-wide recorder, installed on first use.
+fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".into()), &LATENCY_BUCKETS)
+            .map(PrometheusBuilder::build_recorder)
+            .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+        let handle = recorder.handle();
+        // Fails only if something else installed a recorder first; ours then stays empty.
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed; /metrics will be empty");
+        }
+        handle
+    })
+}
+
+/// Counts and times every request that matched a route, labelled by the route's pattern (not
+/// the raw path, which would make a label per track id).
+pub async fn track_requests(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let labels = [("method", method), ("route", route), ("status", response.status().as_u16().to_string())];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// A sign-in attempt's outcome: `success`, `failure`, `throttled`.
+pub fn login(outcome: &'static str) {
+    metrics::counter!("logins_total", "outcome" => outcome).increment(1);
+}
+
+/// The metrics listener's routes.
+pub fn router(state: AppState) -> Router {
+    handle();
+    Router::new().route("/metrics", get(render)).with_state(state)
+}
+
+async fn render(State(state): State<AppState>) -> Result<String> {
+    let active = db::sessions::count_active(&state.db).await?;
+    metrics::gauge!("active_sessions").set(active as f64);
+    metrics::gauge!("password_hash_queue_depth").set(state.passwords.queue_depth() as f64);
+    Ok(handle().render())
+}

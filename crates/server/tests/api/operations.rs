@@ -1,0 +1,55 @@
+//! Operations: Prometheus metrics on their own listener, request ids.
+
+use reqwest::{Client, StatusCode};
+
+use crate::helpers::{PASSWORD, TestApp, assert_error};
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_only() {
+    let app =
+        TestApp::spawn_with(|config| config.metrics_bind = Some("127.0.0.1:0".parse().expect("address")))
+            .await;
+    app.create_user("alice", false).await;
+    assert_eq!(app.login(&Client::new(), "alice", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login(&Client::new(), "alice", "a wrong password guess").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    Client::new().get(app.url("/tracks/7")).send().await.expect("sent");
+
+    let metrics_address = app.metrics_address.clone().expect("a metrics listener");
+    let response = Client::new().get(format!("{metrics_address}/metrics")).send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("text");
+
+    for expected in [
+        r#"http_requests_total{method="POST",route="/login",status="200"}"#,
+        r#"http_requests_total{method="GET",route="/tracks/{id}",status="404"}"#,
+        r#"http_request_duration_seconds_bucket{method="POST",route="/login",status="200",le="#,
+        r#"logins_total{outcome="success"}"#,
+        r#"logins_total{outcome="failure"}"#,
+        "active_sessions ",
+        "password_hash_queue_depth ",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    let public = Client::new().get(app.url("/metrics")).send().await.expect("sent");
+    assert_error(public, StatusCode::NOT_FOUND, "Not Found").await;
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
+    let app = TestApp::spawn().await;
+
+    let fresh = Client::new().get(app.url("/tracks")).send().await.expect("sent");
+    let id = fresh.headers()["x-request-id"].to_str().expect("text").to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let given = Client::new()
+        .get(app.url("/tracks"))
+        .header("x-request-id", "from-the-proxy-42")
+        .send()
+        .await
+        .expect("sent");
+
+    assert_eq!(given.headers()["x-request-id"], "from-the-proxy-42");
+}
