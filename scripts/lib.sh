@@ -77,7 +77,7 @@ ensure_node_tools() {
     return 0
   fi
   command -v npm >/dev/null || apt_install nodejs npm
-  say "Installing npm packages (binaryen, playwright-core)"
+  say "Installing npm packages (binaryen, playwright-core, swagger-ui-dist)"
   npm ci --no-audit --no-fund --loglevel=error
 }
 
@@ -95,12 +95,16 @@ ensure_frontend_tools() {
 # Builds the SPA in release into dist/, unless dist/ is newer than every input.
 build_spa() {
   local newer
-  newer=$(find crates/frontend crates/shared Cargo.toml Cargo.lock Trunk.toml -newer dist/.built -print -quit 2>/dev/null || echo missing)
+  newer=$(find crates/frontend crates/shared docs-ui Cargo.toml Cargo.lock Trunk.toml package-lock.json -newer dist/.built -print -quit 2>/dev/null || echo missing)
   if [ -f dist/.built ] && [ -z "$newer" ]; then
     say "The SPA in dist/ is up to date"
     return 0
   fi
   say "Building the SPA in release with trunk (about 2 minutes the first time)"
   wasm_cargo_env env PATH="$ROOT/node_modules/.bin:$PATH" trunk build --release
+  # The API documentation at /docs: Swagger UI's files from npm, served like the SPA.
+  mkdir -p dist/docs
+  cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css dist/docs/
+  cp docs-ui/index.html docs-ui/init.js dist/docs/
   touch dist/.built
 }

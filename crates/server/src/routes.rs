@@ -1,14 +1,17 @@
-//! The HTTP API, one module per resource, each exposing `router()`.
+//! The HTTP API, one module per resource, each exposing `router()`. Every route is registered
+//! through utoipa-axum, so the OpenAPI document is built from the same list the router is.
 
 pub mod account;
 pub mod health;
 pub mod tracks;
 pub mod users;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
@@ -16,16 +19,49 @@ use crate::state::AppState;
 const AUTH_BODY_LIMIT: usize = 64 * 1024;
 const BODY_LIMIT: usize = 1024 * 1024;
 
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tracklist", description = "A music-track library with session-cookie accounts."),
+    modifiers(&SessionCookie),
+    tags(
+        (name = "account", description = "Signing in and out, the signed-in user"),
+        (name = "sessions", description = "The signed-in user's sessions"),
+        (name = "tracks", description = "The catalogue"),
+        (name = "operations", description = "Probes"),
+    )
+)]
+struct ApiDoc;
+
+/// Makes room for the session-cookie security scheme that [`document`] names.
+struct SessionCookie;
+
+impl Modify for SessionCookie {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.components.get_or_insert_with(Default::default);
+    }
+}
+
+/// The OpenAPI document, with the session cookie under the name this server uses.
+pub fn document(mut openapi: utoipa::openapi::OpenApi, cookie_name: &str) -> utoipa::openapi::OpenApi {
+    if let Some(components) = openapi.components.as_mut() {
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                cookie_name,
+                "The session cookie set by POST /login",
+            ))),
+        );
+    }
+    openapi
+}
+
 /// Every API route, with body limits, and `no-store` on everything about accounts.
-pub fn router() -> Router<AppState> {
-    let accounts = Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    let accounts = OpenApiRouter::new()
         .merge(account::router())
         .merge(users::router())
         .layer(DefaultBodyLimit::max(AUTH_BODY_LIMIT))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     let catalogue = tracks::router().layer(DefaultBodyLimit::max(BODY_LIMIT));
-    Router::new().merge(accounts).merge(catalogue).merge(health::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(accounts).merge(catalogue).merge(health::router())
 }

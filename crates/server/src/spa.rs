@@ -21,11 +21,20 @@ use crate::headers;
 /// Path prefixes that belong to the API; the SPA's page routes avoid them.
 const API_PREFIXES: [&str; 6] = ["/login", "/logout", "/users", "/tracks", "/healthz", "/readyz"];
 
+/// The interactive API documentation (Swagger UI, copied into `dist/docs/` at build time).
+const DOCS_PAGE: &str = "/docs";
+
+/// Swagger UI sets inline styles; its scripts stay `'self'` only.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+
 /// The built SPA in `dir`.
 #[derive(Debug, Clone)]
 pub struct Spa {
     files: ServeDir,
     index: ServeFile,
+    docs: ServeFile,
     /// The page's Content-Security-Policy, allowing exactly its inline loader script.
     csp: HeaderValue,
 }
@@ -39,6 +48,7 @@ impl Spa {
         Ok(Self {
             files: ServeDir::new(dir),
             index: ServeFile::new(index_path),
+            docs: ServeFile::new(dir.join("docs").join("index.html")),
             csp: HeaderValue::from_str(&csp).context("the page's CSP")?,
         })
     }
@@ -53,8 +63,13 @@ impl Spa {
             return ApiError::MethodNotAllowed.into_response();
         }
         // Page routes have no file extension; anything with one is an asset.
-        let is_asset = path.rsplit('/').next().is_some_and(|name| name.contains('.'));
-        let response = if is_asset {
+        let name = path.rsplit('/').next().unwrap_or_default();
+        let is_asset = name.contains('.');
+        let is_hashed = is_content_hashed(name);
+        let is_docs = path.trim_end_matches('/') == DOCS_PAGE;
+        let response = if is_docs {
+            self.docs.oneshot(request).await.map(|r| r.map(Body::new))
+        } else if is_asset {
             self.files.oneshot(request).await.map(|r| r.map(Body::new))
         } else {
             self.index.oneshot(request).await.map(|r| r.map(Body::new))
@@ -66,15 +81,17 @@ impl Spa {
         if response.status() == StatusCode::NOT_FOUND {
             return ApiError::NotFound("Not Found").into_response();
         }
-        let cache = if is_asset && response.status().is_success() {
+        let cache = if is_asset && is_hashed && response.status().is_success() {
             // Content-hashed names: a changed file gets a new name.
             "public, max-age=31536000, immutable"
         } else {
-            // index.html names the current assets: always revalidate.
+            // Pages name the current assets, and unhashed files may change: revalidate.
             "no-cache"
         };
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-        if !is_asset {
+        if is_docs {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
+        } else if !is_asset {
             response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, self.csp);
         }
         response
@@ -90,6 +107,12 @@ fn inline_script_hash(index: &str) -> Option<String> {
     Some(BASE64.encode(Sha256::digest(&index.as_bytes()[start..end])))
 }
 
+/// Trunk's names: `frontend-9de1562bdd0f43e5.js`, `style-ca4f1571134b501b.css`.
+fn is_content_hashed(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or_default().trim_end_matches("_bg");
+    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 fn is_api_path(path: &str) -> bool {
     API_PREFIXES
         .iter()
@@ -98,7 +121,15 @@ fn is_api_path(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{inline_script_hash, is_api_path};
+    use super::{inline_script_hash, is_api_path, is_content_hashed};
+
+    #[test]
+    fn only_trunk_hashed_names_count_as_immutable() {
+        assert!(is_content_hashed("frontend-9de1562bdd0f43e5.js"));
+        assert!(is_content_hashed("frontend-dafa4663ad4a4323_bg.wasm"));
+        assert!(!is_content_hashed("swagger-ui-bundle.js"));
+        assert!(!is_content_hashed("index.html"));
+    }
 
     #[test]
     fn the_inline_loader_is_hashed_exactly() {

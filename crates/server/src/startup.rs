@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::Request;
+use axum::http::header;
+use axum::routing::get;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
@@ -104,7 +106,13 @@ impl Application {
 /// The whole HTTP stack.
 fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
     let policy = CookiePolicy::from_config(&state.config);
-    let app = Router::new().merge(routes::router()).route_layer(middleware::from_fn(metrics::track_requests));
+    let (api, openapi) = routes::router().split_for_parts();
+    // Rendered once: the document never changes while the process runs.
+    let openapi = routes::document(openapi, policy.name);
+    let openapi: &'static str = openapi.to_json().context("rendering the OpenAPI document")?.leak();
+    let app = api
+        .route("/openapi.json", get(move || std::future::ready(([(header::CONTENT_TYPE, "application/json")], openapi))))
+        .route_layer(middleware::from_fn(metrics::track_requests));
     let app = match &state.config.static_dir {
         Some(dir) => {
             let spa = Spa::new(dir)?;

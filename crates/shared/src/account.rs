@@ -7,6 +7,7 @@ use crate::validate::{self, Checker};
 
 /// `POST /login`, sent urlencoded like an HTML form (JSON is accepted too).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginForm {
     pub username: String,
     pub password: String,
@@ -34,6 +35,7 @@ impl LoginForm {
 
 /// `POST /users`: create an account.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupForm {
     pub username: String,
     pub password: String,
@@ -59,6 +61,7 @@ impl SignupForm {
 
 /// A user as the API shows it (`GET /users/me`, `POST /users`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -67,6 +70,7 @@ pub struct User {
 
 /// `{"success": true}`, the seed app's answer to login and logout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuccessBody {
     pub success: bool,
 }
@@ -77,6 +81,7 @@ impl SuccessBody {
 
 /// `PUT /users/me/password`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
@@ -99,6 +104,7 @@ impl PasswordChange {
 
 /// One of the signed-in user's active sessions (`GET /users/me/sessions`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// A reference for revoking it; not the session id, which never leaves the cookie.
     pub id: String,

@@ -10,6 +10,7 @@ pub type FieldErrors = BTreeMap<String, String>;
 /// `{"detail": "...", "code"?: "...", "fields"?: {...}}`, compatible with the seed app's
 /// `{"detail": "..."}` bodies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A message fit to show a person.
     pub detail: String,
@@ -18,6 +19,7 @@ pub struct ErrorBody {
     pub code: Option<String>,
     /// Per-field messages for 422 responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<std::collections::HashMap<String, String>>))]
     pub fields: Option<FieldErrors>,
 }
 

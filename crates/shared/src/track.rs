@@ -7,6 +7,7 @@ use crate::validate::{self, Checker};
 
 /// A track as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Track {
     pub id: i64,
     pub title: String,
@@ -23,6 +24,7 @@ pub struct Track {
 
 /// `POST /tracks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTrack {
     pub title: String,
     pub artist: String,
@@ -69,6 +71,7 @@ impl NewTrack {
 
 /// `PATCH /tracks/{id}`: absent fields stay as they are; `null` clears an optional one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrackUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -106,6 +109,7 @@ impl TrackUpdate {
 
 /// `GET /tracks?skip=&limit=&q=`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ListQuery {
     #[serde(default)]
     pub skip: i64,

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
-use shared::{LoginForm, SuccessBody, validate};
+use axum::Json;
+use shared::{ErrorBody, LoginForm, SuccessBody, validate};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use tower_sessions::Session;
 
 use crate::error::{ApiError, Result};
@@ -15,11 +16,29 @@ use crate::session::ClientInfo;
 use crate::state::AppState;
 use crate::{auth, metrics};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/login", post(login)).route("/logout", post(logout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout))
 }
 
-/// Urlencoded like an HTML form, or JSON. Success starts a session under a new id.
+/// Sign in.
+///
+/// Urlencoded like an HTML form, or JSON. Success starts a session under a new id (the
+/// `id` cookie, `HttpOnly`, `SameSite=Strict`).
+#[utoipa::path(post, path = "/login", tag = "account",
+    request_body(content(
+        (LoginForm = "application/x-www-form-urlencoded"),
+        (LoginForm = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = SuccessBody),
+        (status = 401, description = "Incorrect username or password", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
+        (status = 422, description = "Missing or empty fields", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Busy or a backend is unavailable; see Retry-After", body = ErrorBody),
+    ))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -54,8 +73,16 @@ async fn login(
     Ok(Json(SuccessBody::OK))
 }
 
+/// Sign out.
+///
 /// Deletes the session server-side, so a copy of the cookie is worthless afterwards.
 /// Succeeds without a session too: the client is signed out either way.
+#[utoipa::path(post, path = "/logout", tag = "account",
+    responses(
+        (status = 200, description = "Signed out; the cookie is expired", body = SuccessBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 503, description = "The session store is unavailable", body = ErrorBody),
+    ))]
 async fn logout(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,

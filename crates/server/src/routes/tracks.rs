@@ -2,9 +2,10 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::routing::get;
-use axum::{Json, Router};
-use shared::{ListQuery, NewTrack, SuccessBody, Track, TrackUpdate};
+use axum::Json;
+use shared::{ErrorBody, ListQuery, NewTrack, SuccessBody, Track, TrackUpdate};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::db;
 use crate::db::users::Account;
@@ -14,21 +15,46 @@ use crate::state::AppState;
 
 const NOT_FOUND: ApiError = ApiError::NotFound("Track not found");
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/tracks", get(list).post(create))
-        .route("/tracks/{id}", get(show).patch(update).delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show, update, remove))
 }
 
+/// A page of the catalogue, optionally searched.
+#[utoipa::path(get, path = "/tracks", tag = "tracks", params(ListQuery),
+    responses(
+        (status = 200, description = "Tracks in id order", body = [Track]),
+        (status = 422, description = "Invalid skip, limit or q", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ))]
 async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Json<Vec<Track>>> {
     query.validate().map_err(ApiError::invalid_fields)?;
     Ok(Json(db::tracks::list(&state.db, &query).await?))
 }
 
+/// One track.
+#[utoipa::path(get, path = "/tracks/{id}", tag = "tracks", params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The track", body = Track),
+        (status = 404, description = "Track not found", body = ErrorBody),
+        (status = 422, description = "A non-numeric id", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ))]
 async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Track>> {
     db::tracks::get(&state.db, id).await?.map(Json).ok_or(NOT_FOUND)
 }
 
+/// Add a track.
+#[utoipa::path(post, path = "/tracks", tag = "tracks", security(("session_cookie" = [])),
+    request_body(content = NewTrack, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Added; `Location` names it", body = Track),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid fields, with `fields`", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
 async fn create(
     State(state): State<AppState>,
     CurrentUser { account, .. }: CurrentUser,
@@ -42,6 +68,20 @@ async fn create(
     Ok((StatusCode::CREATED, headers, Json(track)))
 }
 
+/// Change a track (its creator or an admin); absent fields stay, `null` clears.
+#[utoipa::path(patch, path = "/tracks/{id}", tag = "tracks", security(("session_cookie" = [])),
+    params(("id" = i64, Path)),
+    request_body(content = TrackUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The changed track", body = Track),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not the creator or an admin, or a cross-site request", body = ErrorBody),
+        (status = 404, description = "Track not found", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid fields, with `fields`", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
 async fn update(
     State(state): State<AppState>,
     CurrentUser { account, .. }: CurrentUser,
@@ -53,6 +93,17 @@ async fn update(
     db::tracks::update(&state.db, id, &track).await?.map(Json).ok_or(NOT_FOUND)
 }
 
+/// Delete a track (its creator or an admin).
+#[utoipa::path(delete, path = "/tracks/{id}", tag = "tracks", security(("session_cookie" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Deleted", body = SuccessBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not the creator or an admin, or a cross-site request", body = ErrorBody),
+        (status = 404, description = "Track not found", body = ErrorBody),
+        (status = 422, description = "A non-numeric id", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
 async fn remove(
     State(state): State<AppState>,
     CurrentUser { account, .. }: CurrentUser,

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
-use shared::{FieldErrors, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
+use axum::Json;
+use shared::{ErrorBody, FieldErrors, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{self, policy};
 use crate::db;
@@ -14,19 +15,38 @@ use crate::error::{ApiError, Result};
 use crate::extract::{CurrentUser, FormOrJson, Path};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", post(sign_up))
-        .route("/users/me", get(me))
-        .route("/users/me/password", put(change_password))
-        .route("/users/me/sessions", get(sessions).delete(revoke_other_sessions))
-        .route("/users/me/sessions/{id}", delete(revoke_session))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_up))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(sessions, revoke_other_sessions))
+        .routes(routes!(revoke_session))
 }
 
+/// The signed-in user.
+#[utoipa::path(get, path = "/users/me", tag = "account", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = User),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
 async fn me(CurrentUser { account, .. }: CurrentUser) -> Json<User> {
     Json(account.view())
 }
 
+/// Create an account (when sign-up is enabled).
+#[utoipa::path(post, path = "/users", tag = "account",
+    request_body(content((SignupForm = "application/json"), (SignupForm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 201, description = "Created", body = User),
+        (status = 403, description = "Sign-up is disabled, or a cross-site request", body = ErrorBody),
+        (status = 409, description = "The username is taken", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
+        (status = 422, description = "Invalid username or password, with `fields`", body = ErrorBody),
+        (status = 503, description = "Busy or a backend is unavailable", body = ErrorBody),
+    ))]
 async fn sign_up(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -43,8 +63,21 @@ async fn sign_up(
     Ok((StatusCode::CREATED, Json(account.view())))
 }
 
+/// Change the password.
+///
 /// Needs the current password; revokes every other session and gives this one a new id, so
 /// whoever knew the old password (or held a copied cookie) is out.
+#[utoipa::path(put, path = "/users/me/password", tag = "account", security(("session_cookie" = [])),
+    request_body(content((PasswordChange = "application/json"), (PasswordChange = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "Changed; other sessions revoked, this one has a new id", body = SuccessBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
+        (status = 422, description = "Wrong current password or a weak new one, with `fields`", body = ErrorBody),
+        (status = 429, description = "Too many wrong current passwords", body = ErrorBody),
+        (status = 503, description = "Busy or a backend is unavailable", body = ErrorBody),
+    ))]
 async fn change_password(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -70,6 +103,13 @@ async fn change_password(
     Ok(Json(SuccessBody::OK))
 }
 
+/// The signed-in user's active sessions.
+#[utoipa::path(get, path = "/users/me/sessions", tag = "sessions", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Active sessions, the current one marked", body = [SessionInfo]),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
 async fn sessions(
     State(state): State<AppState>,
     CurrentUser { account, signed_in, .. }: CurrentUser,
@@ -77,7 +117,14 @@ async fn sessions(
     Ok(Json(state.sessions.list(account.id, &signed_in.reference).await?))
 }
 
-/// Signs out everywhere else.
+/// Sign out everywhere else.
+#[utoipa::path(delete, path = "/users/me/sessions", tag = "sessions", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every other session revoked", body = SuccessBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
 async fn revoke_other_sessions(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -88,6 +135,16 @@ async fn revoke_other_sessions(
     Ok(Json(SuccessBody::OK))
 }
 
+/// Revoke one of your sessions (your current one signs you out).
+#[utoipa::path(delete, path = "/users/me/sessions/{id}", tag = "sessions", security(("session_cookie" = [])),
+    params(("id" = String, Path, description = "A session reference from the list")),
+    responses(
+        (status = 200, description = "Revoked", body = SuccessBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 404, description = "Session not found", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
 async fn revoke_session(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,

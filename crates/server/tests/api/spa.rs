@@ -10,7 +10,8 @@ const ASSET: &str = "console.log('hi');";
 async fn spawn_with_spa() -> (TestApp, tempfile::TempDir) {
     let dist = tempfile::tempdir().expect("folder");
     std::fs::write(dist.path().join("index.html"), INDEX).expect("index written");
-    std::fs::write(dist.path().join("frontend-0123abcd.js"), ASSET.repeat(100)).expect("asset written");
+    std::fs::write(dist.path().join("frontend-0123456789abcdef.js"), ASSET.repeat(100)).expect("asset written");
+    std::fs::write(dist.path().join("robots.txt"), "User-agent: *").expect("asset written");
     let dir = dist.path().to_owned();
     let app = TestApp::spawn_with(move |config| config.static_dir = Some(dir)).await;
     (app, dist)
@@ -33,18 +34,20 @@ async fn page_routes_and_deep_links_get_index_html_that_is_revalidated() {
 async fn hashed_assets_are_cached_for_a_year_and_compressed_on_request() {
     let (app, _dist) = spawn_with_spa().await;
 
-    let response = Client::new().get(app.url("/frontend-0123abcd.js")).send().await.expect("sent");
+    let response = Client::new().get(app.url("/frontend-0123456789abcdef.js")).send().await.expect("sent");
 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert_eq!(response.text().await.expect("body"), ASSET.repeat(100));
     let gzipped = Client::new()
-        .get(app.url("/frontend-0123abcd.js"))
+        .get(app.url("/frontend-0123456789abcdef.js"))
         .header("accept-encoding", "gzip")
         .send()
         .await
         .expect("sent");
     assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let unhashed = Client::new().get(app.url("/robots.txt")).send().await.expect("sent");
+    assert_eq!(unhashed.headers()["cache-control"], "no-cache", "a name without a hash may change");
     let missing = Client::new().get(app.url("/missing-file.js")).send().await.expect("sent");
     assert_error(missing, StatusCode::NOT_FOUND, "Not Found").await;
 }
