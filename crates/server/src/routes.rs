@@ -61,7 +61,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(account::router())
         .merge(users::router())
         .layer(DefaultBodyLimit::max(AUTH_BODY_LIMIT))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     let catalogue = tracks::router().layer(DefaultBodyLimit::max(BODY_LIMIT));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(accounts).merge(catalogue).merge(health::router())
 }

@@ -90,7 +90,9 @@ impl Spa {
         };
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
         if is_docs {
-            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
         } else if !is_asset {
             response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, self.csp);
         }
@@ -110,7 +112,8 @@ fn inline_script_hash(index: &str) -> Option<String> {
 /// Trunk's names: `frontend-9de1562bdd0f43e5.js`, `style-ca4f1571134b501b.css`.
 fn is_content_hashed(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or_default().trim_end_matches("_bg");
-    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn is_api_path(path: &str) -> bool {

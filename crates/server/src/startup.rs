@@ -111,7 +111,10 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
     let openapi = routes::document(openapi, policy.name);
     let openapi: &'static str = openapi.to_json().context("rendering the OpenAPI document")?.leak();
     let app = api
-        .route("/openapi.json", get(move || std::future::ready(([(header::CONTENT_TYPE, "application/json")], openapi))))
+        .route(
+            "/openapi.json",
+            get(move || std::future::ready(([(header::CONTENT_TYPE, "application/json")], openapi))),
+        )
         .route_layer(middleware::from_fn(metrics::track_requests));
     let app = match &state.config.static_dir {
         Some(dir) => {

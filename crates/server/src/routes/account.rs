@@ -2,13 +2,13 @@
 
 use std::net::SocketAddr;
 
+use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::Json;
 use shared::{ErrorBody, LoginForm, SuccessBody, validate};
+use tower_sessions::Session;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use tower_sessions::Session;
 
 use crate::error::{ApiError, Result};
 use crate::extract::FormOrJson;

@@ -1,7 +1,7 @@
 //! Probes for load balancers and orchestrators.
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde_json::{Value, json};
 use shared::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;

@@ -1,8 +1,8 @@
 //! The catalogue: anyone may read; signed-in users add; the creator or an admin changes.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::Json;
 use shared::{ErrorBody, ListQuery, NewTrack, SuccessBody, Track, TrackUpdate};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

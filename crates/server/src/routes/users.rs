@@ -2,9 +2,9 @@
 
 use std::net::SocketAddr;
 
+use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::Json;
 use shared::{ErrorBody, FieldErrors, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod fuzz;
 mod login;
+mod openapi;
 mod operations;
 mod reliability;
 mod scale_out;

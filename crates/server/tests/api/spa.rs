@@ -10,7 +10,8 @@ const ASSET: &str = "console.log('hi');";
 async fn spawn_with_spa() -> (TestApp, tempfile::TempDir) {
     let dist = tempfile::tempdir().expect("folder");
     std::fs::write(dist.path().join("index.html"), INDEX).expect("index written");
-    std::fs::write(dist.path().join("frontend-0123456789abcdef.js"), ASSET.repeat(100)).expect("asset written");
+    std::fs::write(dist.path().join("frontend-0123456789abcdef.js"), ASSET.repeat(100))
+        .expect("asset written");
     std::fs::write(dist.path().join("robots.txt"), "User-agent: *").expect("asset written");
     let dir = dist.path().to_owned();
     let app = TestApp::spawn_with(move |config| config.static_dir = Some(dir)).await;

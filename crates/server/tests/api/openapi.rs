@@ -1,0 +1,89 @@
+//! The OpenAPI document: valid 3.1, every documented operation is served, protected ones
+//! name the session cookie, and errors are documented.
+
+use reqwest::header::COOKIE;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+async fn document(app: &TestApp) -> Value {
+    let response = Client::new().get(app.url("/openapi.json")).send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    response.json().await.expect("JSON")
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_with_a_cookie_security_scheme() {
+    let app = TestApp::spawn().await;
+
+    let doc = document(&app).await;
+
+    assert_eq!(doc["openapi"], "3.1.0");
+    let scheme = &doc["components"]["securitySchemes"]["session_cookie"];
+    assert_eq!(
+        (scheme["type"].as_str(), scheme["in"].as_str(), scheme["name"].as_str()),
+        (Some("apiKey"), Some("cookie"), Some("id"))
+    );
+    for schema in
+        ["LoginForm", "User", "Track", "NewTrack", "TrackUpdate", "ErrorBody", "SessionInfo", "SuccessBody"]
+    {
+        assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema} missing");
+    }
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_served_and_documents_its_errors() {
+    let app = TestApp::spawn().await;
+    let session = {
+        app.create_user("alice", false).await;
+        app.session_id_for("alice").await
+    };
+    let doc = document(&app).await;
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut operations = 0;
+
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("operations") {
+            operations += 1;
+            let concrete = path.replace("{id}", "1");
+            let method: Method = method.to_uppercase().parse().expect("a method");
+            let response = Client::new()
+                .request(method.clone(), app.url(&concrete))
+                .header(COOKIE, format!("id={session}"))
+                .send()
+                .await
+                .expect("sent");
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let unrouted = (status == StatusCode::NOT_FOUND && body["detail"] == "Not Found")
+                || status == StatusCode::METHOD_NOT_ALLOWED;
+            assert!(!unrouted, "{method} {path} is documented but not served ({status})");
+
+            let responses = operation["responses"].as_object().expect("responses");
+            // `/healthz` answers whenever the process can answer at all.
+            assert!(
+                path == "/healthz"
+                    || responses.keys().any(|code| code.starts_with('4') || code.starts_with('5')),
+                "{method} {path}: no error documented"
+            );
+            let protected = operation["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("session_cookie").is_some()));
+            if responses.get("401").is_some_and(|r| r["description"] == "Not authenticated") {
+                assert!(protected, "{method} {path} answers 401 but names no security scheme");
+            }
+        }
+    }
+    assert!(operations >= 15, "only {operations} operations documented");
+}
+
+#[tokio::test]
+async fn with_secure_cookies_the_document_names_the_host_prefixed_cookie() {
+    let app = TestApp::spawn_with(|config| config.secure_cookies = true).await;
+
+    let doc = document(&app).await;
+
+    assert_eq!(doc["components"]["securitySchemes"]["session_cookie"]["name"], "__Host-id");
+}
