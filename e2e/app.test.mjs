@@ -225,6 +225,23 @@ describe('account management', () => {
   });
 });
 
+describe('API documentation', () => {
+  test('/docs renders the OpenAPI document and "Try it out" works with the session cookie', async () => {
+    const { context, page } = await newPage(browser, problems);
+    const login = await context.request.post(`${server.url}/login`, { form: DEMO });
+    assert.equal(login.status(), 200);
+    await page.goto(`${server.url}/docs`);
+    await page.locator('.swagger-ui .info .title').filter({ hasText: 'Tracklist' }).waitFor();
+    const operation = page.locator('#operations-account-me');
+    await operation.locator('.opblock-summary').click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    await operation.locator('.live-responses-table .response-col_status').filter({ hasText: '200' }).waitFor();
+    assert.match(await operation.locator('.live-responses-table').innerText(), /"username": "john"/);
+    await shot(page, '17-api-docs');
+  });
+});
+
 test('no console errors, page errors or CSP violations happened', () => {
   assert.deepEqual(problems, []);
 });

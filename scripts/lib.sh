@@ -108,3 +108,12 @@ build_spa() {
   cp docs-ui/index.html docs-ui/init.js dist/docs/
   touch dist/.built
 }
+
+# schemathesis (PyPI) in a private virtualenv, for the API fuzz run.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  if .tools/venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then return 0; fi
+  say "Installing schemathesis $SCHEMATHESIS_VERSION from PyPI (about a minute, once)"
+  python3 -m venv .tools/venv
+  .tools/venv/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+}

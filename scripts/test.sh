@@ -7,6 +7,7 @@ source "$ROOT/scripts/services.sh"
 ensure_frontend_tools
 ensure_chromium
 ensure_service_packages
+ensure_schemathesis
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
@@ -22,6 +23,8 @@ cargo test --locked -p server --test api
 say "Checking that shared compiles for wasm32"
 wasm_cargo build --locked --target wasm32-unknown-unknown -p shared
 build_spa
-say "Browser tests (screenshots in screenshots/)"
 cargo build --locked -p server
+say "API fuzzing: schemathesis against /openapi.json, signed in, no 5xx allowed"
+scripts/fuzz-api.sh
+say "Browser tests (screenshots in screenshots/)"
 node --test --test-concurrency=1 e2e/

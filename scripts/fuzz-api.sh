@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Property-based API fuzzing: schemathesis generates requests from /openapi.json for every
+# operation (signed in as the demo user) and fails on any 5xx. Uses the debug server build.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ensure_schemathesis
+
+PORT=3097
+WORK=$(mktemp -d)
+target/debug/tracklist serve --bind "127.0.0.1:$PORT" --demo --database-url "sqlite://$WORK/fuzz.db" \
+  --login-max-failures-per-client 1000000000 >"$WORK/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+COOKIE=$(curl -s -D - -o /dev/null -d username=john -d password=tracklist-demo-password "http://127.0.0.1:$PORT/login" \
+  | sed -n 's/^set-cookie: \(id=[^;]*\).*/\1/Ip' | tr -d '\r')
+# /logout would end the session the other operations are tested with. The stateful phase is
+# left out: schemathesis 4.32 crashes building links for integer path parameters.
+.tools/venv/bin/schemathesis run "http://127.0.0.1:$PORT/openapi.json" \
+  --checks not_a_server_error --max-examples "${FUZZ_EXAMPLES:-50}" \
+  --phases examples,coverage,fuzzing --exclude-path /logout \
+  -H "Cookie: $COOKIE" --no-color
