@@ -13,9 +13,10 @@ trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 COOKIE=$(curl -s -D - -o /dev/null -d username=john -d password=tracklist-demo-password "http://127.0.0.1:$PORT/login" \
   | sed -n 's/^set-cookie: \(id=[^;]*\).*/\1/Ip' | tr -d '\r')
-# /logout would end the session the other operations are tested with. The stateful phase is
-# left out: schemathesis 4.32 crashes building links for integer path parameters.
+# /logout, and revoking a session by the reference GET /users/me/sessions showed, would end
+# the session the other operations are tested with. The stateful phase is left out:
+# schemathesis 4.32 crashes building links for integer path parameters.
 .tools/venv/bin/schemathesis run "http://127.0.0.1:$PORT/openapi.json" \
   --checks not_a_server_error --max-examples "${FUZZ_EXAMPLES:-50}" \
-  --phases examples,coverage,fuzzing --exclude-path /logout \
+  --phases examples,coverage,fuzzing --exclude-path /logout --exclude-path '/users/me/sessions/{id}' \
   -H "Cookie: $COOKIE" --no-color

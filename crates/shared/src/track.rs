@@ -148,7 +148,8 @@ impl ListQuery {
             Some(q) if q.chars().count() > validate::TRACK_TEXT_MAX => {
                 Err(format!("must be at most {} characters", validate::TRACK_TEXT_MAX))
             }
-            _ => Ok(()),
+            Some(q) => validate::printable(q),
+            None => Ok(()),
         });
         check.finish()
     }

@@ -87,7 +87,18 @@ pub fn password(raw: &str) -> Rule {
     }
 }
 
+/// Text without control characters (NUL, escapes, line breaks): they have no place in a
+/// title or a search, and databases treat some of them specially.
+pub fn printable(value: &str) -> Rule {
+    if value.chars().any(char::is_control) {
+        Err("must not contain control characters".into())
+    } else {
+        Ok(())
+    }
+}
+
 pub fn track_text(value: &str) -> Rule {
+    printable(value)?;
     let length = value.trim().chars().count();
     if length == 0 {
         Err("is required".into())
@@ -158,6 +169,13 @@ mod tests {
         assert!(track_text("   ").is_err());
         assert_eq!(track_text("Song 2"), Ok(()));
         assert!(track_text(&"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_track_text() {
+        assert!(track_text("Song\u{0}2").is_err());
+        assert!(track_text("Song\n2").is_err());
+        assert_eq!(track_text("Song 2 – live"), Ok(()));
     }
 
     #[test]

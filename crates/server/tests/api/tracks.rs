@@ -126,7 +126,7 @@ async fn search_matches_title_or_artist_case_insensitively() {
 #[tokio::test]
 async fn bad_list_parameters_are_422() {
     let app = TestApp::spawn().await;
-    for query in ["?limit=101", "?limit=0", "?skip=-1", "?limit=ten"] {
+    for query in ["?limit=101", "?limit=0", "?skip=-1", "?limit=ten", "?q=%00abc", "?q=a%0Ab"] {
         let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
         assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
@@ -267,4 +267,16 @@ async fn search_stays_correct_through_updates_and_deletes() {
     assert_eq!(titles(list(&app, "?q=RADIOHEAD").await), ["Karma Police"]);
     assert_eq!(titles(list(&app, "?q=po").await), ["Karma Police"], "short terms work too");
     assert_eq!(titles(list(&app, "?q=%22").await), Vec::<String>::new(), "a quote is just a character");
+}
+
+#[tokio::test]
+async fn control_characters_in_track_fields_are_422_not_a_database_error() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+
+    let response =
+        client.post(app.url("/tracks")).json(&song("Song\u{0}2", "Blur")).send().await.expect("sent");
+
+    let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
+    assert_eq!(body["fields"]["title"], "must not contain control characters");
 }
