@@ -106,6 +106,8 @@ build_spa() {
   mkdir -p dist/docs
   cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css dist/docs/
   cp docs-ui/index.html docs-ui/init.js dist/docs/
+  # Compressed once here rather than on every request by the server.
+  find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) -exec gzip -9 -k -f {} +
   touch dist/.built
 }
 

@@ -46,7 +46,9 @@ impl Spa {
             .with_context(|| format!("cannot read {}", index_path.display()))?;
         let csp = headers::spa_csp(inline_script_hash(&index).as_deref());
         Ok(Self {
-            files: ServeDir::new(dir),
+            // `scripts/lib.sh` writes `.gz` next to each asset at build time, so the wasm is
+            // not compressed again on every request.
+            files: ServeDir::new(dir).precompressed_gzip(),
             index: ServeFile::new(index_path),
             docs: ServeFile::new(dir.join("docs").join("index.html")),
             csp: HeaderValue::from_str(&csp).context("the page's CSP")?,
