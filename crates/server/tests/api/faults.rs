@@ -177,14 +177,7 @@ async fn load_with_a_redis_restart_loses_no_acknowledged_write() {
     assert!(tally.by_status.keys().all(|status| *status < 500 || *status == 503), "{:?}", tally.by_status);
     assert!(tally.by_status.get(&201).is_some_and(|n| *n > 0));
     for (id, title) in &tally.acknowledged {
-        let track: Value = Client::new()
-            .get(app.url(&format!("/tracks/{id}")))
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("JSON");
+        let track: Value = app.get_json(&format!("/tracks/{id}")).await;
         assert_eq!(track["title"], title.as_str(), "acknowledged track {id} is missing or changed");
     }
 }

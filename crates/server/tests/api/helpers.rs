@@ -126,6 +126,12 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// `GET path` without a session, decoded from JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let response = Client::new().get(self.url(path)).send().await.expect("sent");
+        response.json().await.expect("a JSON body")
+    }
+
     /// Adds an account straight to the database.
     pub async fn create_user(&self, name: &str, is_admin: bool) -> Account {
         auth::create_account(&self.state.db, &self.state.passwords, name, PASSWORD, is_admin)

@@ -150,8 +150,7 @@ async fn demo_mode_seeds_john_and_four_tracks_into_an_empty_database_only() {
 
     let response = app.login(&Client::new(), "john", tracklist::demo::PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let tracks: Vec<shared::Track> =
-        Client::new().get(app.url("/tracks")).send().await.expect("sent").json().await.expect("JSON");
+    let tracks: Vec<shared::Track> = app.get_json("/tracks").await;
     let titles: Vec<&str> = tracks.iter().map(|t| t.title.as_str()).collect();
     assert_eq!(titles, ["Here Comes the Sun", "Song 2", "High & Dry", "The Rain Song"]);
 

@@ -140,14 +140,7 @@ async fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_write() {
     // Every write the server acknowledged is in the database.
     let restarted = TestApp::spawn_on(config, std::sync::Arc::new(dir)).await;
     for track in &acknowledged {
-        let stored: Value = Client::new()
-            .get(restarted.url(&format!("/tracks/{}", track["id"])))
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("JSON");
+        let stored: Value = restarted.get_json(&format!("/tracks/{}", track["id"])).await;
         assert_eq!(&stored, track);
     }
 }

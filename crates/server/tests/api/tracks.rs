@@ -35,8 +35,7 @@ async fn a_signed_in_user_adds_a_track_and_gets_201_with_its_location() {
     assert_eq!(location, format!("/tracks/{}", track.id));
     assert_eq!((track.title.as_str(), track.artist.as_str(), track.year), ("Song 2", "Blur", Some(1997)));
     assert_eq!(track.created_by, Some(alice.id));
-    let fetched: Track =
-        Client::new().get(app.url(&location)).send().await.expect("sent").json().await.expect("JSON");
+    let fetched: Track = app.get_json(&location).await;
     assert_eq!(fetched, track);
 }
 
@@ -185,14 +184,7 @@ async fn an_invalid_update_is_422_and_changes_nothing() {
         .expect("sent");
 
     assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
-    let unchanged: Track = Client::new()
-        .get(app.url(&format!("/tracks/{}", track.id)))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+    let unchanged: Track = app.get_json(&format!("/tracks/{}", track.id)).await;
     assert_eq!(unchanged, track);
 }
 
