@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use shared::{FieldErrors, NewTrack};
 
-use crate::components::{ErrorMessage, Field};
+use crate::components::{ErrorMessage, Field, field_message};
 use crate::error::ClientError;
 
 /// Calls `on_submit` with a tidied, valid track; shows its error (and per-field messages)
@@ -33,7 +33,6 @@ where
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
 
-    let field_error = move |name: &'static str| Signal::derive(move || fields.with(|f| f.get(name).cloned()));
     let optional = |value: String| (!value.trim().is_empty()).then_some(value);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -84,11 +83,11 @@ where
     view! {
         <form class="track-form" on:submit=submit novalidate>
             <div class="grid">
-                <Field name=format!("{id_prefix}-title") label="Title" value=title error=field_error("title") required=true />
-                <Field name=format!("{id_prefix}-artist") label="Artist" value=artist error=field_error("artist") required=true />
-                <Field name=format!("{id_prefix}-album") label="Album" value=album error=field_error("album") />
-                <Field name=format!("{id_prefix}-year") label="Year" value=year error=field_error("year") kind="number" />
-                <Field name=format!("{id_prefix}-label") label="Label" value=label error=field_error("label") />
+                <Field name=format!("{id_prefix}-title") label="Title" value=title error=field_message(fields, "title") required=true />
+                <Field name=format!("{id_prefix}-artist") label="Artist" value=artist error=field_message(fields, "artist") required=true />
+                <Field name=format!("{id_prefix}-album") label="Album" value=album error=field_message(fields, "album") />
+                <Field name=format!("{id_prefix}-year") label="Year" value=year error=field_message(fields, "year") kind="number" />
+                <Field name=format!("{id_prefix}-label") label="Label" value=label error=field_message(fields, "label") />
             </div>
             <ErrorMessage message=error />
             <div class="actions">

@@ -8,7 +8,7 @@ use shared::{FieldErrors, PasswordChange, SessionInfo, validate};
 
 use crate::api;
 use crate::auth::{AuthState, use_auth};
-use crate::components::{ErrorMessage, Field};
+use crate::components::{ErrorMessage, Field, field_message};
 use crate::routes::{Page, set_title};
 
 #[component]
@@ -166,7 +166,6 @@ fn ChangePassword() -> impl IntoView {
     let done = RwSignal::new(false);
     let pending = RwSignal::new(false);
 
-    let field_error = move |name: &'static str| Signal::derive(move || fields.with(|f| f.get(name).cloned()));
     let new_error = Signal::derive(move || {
         fields.with(|f| f.get("new_password").cloned()).or_else(|| {
             let text = new.get();
@@ -219,7 +218,7 @@ fn ChangePassword() -> impl IntoView {
                     name="current-password"
                     label="Current password"
                     value=current
-                    error=field_error("current_password")
+                    error=field_message(fields, "current_password")
                     kind="password"
                     autocomplete="current-password"
                     required=true

@@ -8,7 +8,7 @@ use shared::LoginForm;
 
 use crate::api;
 use crate::auth::{AuthState, use_auth};
-use crate::components::{ErrorMessage, Field};
+use crate::components::{ErrorMessage, Field, field_message};
 use crate::routes::{Page, safe_next, set_title};
 
 #[component]
@@ -59,7 +59,6 @@ pub fn SignInPage() -> impl IntoView {
         error.set(None);
         login.dispatch(form);
     };
-    let field_error = move |name: &'static str| Signal::derive(move || fields.with(|f| f.get(name).cloned()));
 
     view! {
         <section class="card narrow">
@@ -69,7 +68,7 @@ pub fn SignInPage() -> impl IntoView {
                     name="username"
                     label="Username"
                     value=username
-                    error=field_error("username")
+                    error=field_message(fields, "username")
                     autocomplete="username"
                     required=true
                 />
@@ -77,7 +76,7 @@ pub fn SignInPage() -> impl IntoView {
                     name="password"
                     label="Password"
                     value=password
-                    error=field_error("password")
+                    error=field_message(fields, "password")
                     kind="password"
                     autocomplete="current-password"
                     required=true
