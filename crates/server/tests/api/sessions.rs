@@ -88,6 +88,7 @@ async fn logout_without_a_session_still_succeeds() {
     let response = Client::new().post(app.url("/logout")).send().await.expect("sent");
 
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.expect("JSON"), json!({"success": true}));
 }
 
 #[tokio::test]
