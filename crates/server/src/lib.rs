@@ -1,5 +1,6 @@
 //! Tracklist's server: session-cookie sign-in and the tracks catalogue over axum, with
-//! server-side sessions (tower-sessions) and SQLite through sqlx.
+//! server-side sessions (tower-sessions, in the database or Redis) and SQLite or PostgreSQL
+//! through sqlx.
 //!
 //! `main.rs` only parses the command line; everything else lives here so the integration
 //! tests build exactly the application that runs.

@@ -1,4 +1,5 @@
-//! Server-side sessions (tower-sessions over the SQLite store in the application database).
+//! Server-side sessions (tower-sessions over the application database's own session table,
+//! or Redis when instances share sessions; see `store`).
 //!
 //! The cookie carries only the opaque session id (128 random bits); what a session means,
 //! the signed-in user and its deadlines, lives in the store, so deleting the record revokes

@@ -32,12 +32,13 @@ pub enum Store {
 }
 
 impl Store {
-    /// Redis when `redis_url` is given, else the database's own table (created if needed).
-    pub async fn open(db: &Db, redis_url: Option<&str>) -> anyhow::Result<Self> {
-        if redis_url == Some("memory") {
+    /// The store `--session-store` names (a Redis URL, or `memory`), else the database's own
+    /// session table (created if needed).
+    pub async fn open(db: &Db, session_store: Option<&str>) -> anyhow::Result<Self> {
+        if session_store == Some("memory") {
             return Ok(Self::Memory(MemoryStore::default()));
         }
-        if let Some(url) = redis_url {
+        if let Some(url) = session_store {
             let pool = connect_redis(url).await?;
             return Ok(Self::Redis { store: RedisStore::new(pool.clone()), pool });
         }
