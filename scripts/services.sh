@@ -8,7 +8,8 @@ REDIS_PORT=56379
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
 ensure_service_packages() {
-  apt_install postgresql redis-server
+  # curl: readiness probes and sign-in in scripts/fuzz-api.sh and scripts/bench.sh.
+  apt_install postgresql redis-server curl
 }
 
 start_services() {
