@@ -2,8 +2,9 @@
 # folder and stopped by stop_services. Sourced by scripts/test.sh (after lib.sh).
 
 SERVICES_DIR=
-PG_PORT=55432
-REDIS_PORT=56379
+# Below Linux's ephemeral range (32768+), so no client socket of the tests can hold them.
+PG_PORT=15432
+REDIS_PORT=16379
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
@@ -22,8 +23,11 @@ start_services() {
   chown postgres:postgres "$SERVICES_DIR/pg"
   # PostgreSQL refuses to run as root; its own account runs it. Trust on loopback only.
   runuser -u postgres -- "$bin/initdb" -D "$SERVICES_DIR/pg/data" -U postgres --auth=trust >/dev/null
-  runuser -u postgres -- "$bin/pg_ctl" -D "$SERVICES_DIR/pg/data" -l "$SERVICES_DIR/pg/log" -w start \
-    -o "-p $PG_PORT -k $SERVICES_DIR/pg -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" >/dev/null
+  if ! runuser -u postgres -- "$bin/pg_ctl" -D "$SERVICES_DIR/pg/data" -l "$SERVICES_DIR/pg/log" -w start \
+    -o "-p $PG_PORT -k $SERVICES_DIR/pg -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" >/dev/null; then
+    cat "$SERVICES_DIR/pg/log" >&2
+    return 1
+  fi
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --dir "$SERVICES_DIR" --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log"
   for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
