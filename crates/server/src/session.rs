@@ -175,12 +175,14 @@ impl Sessions {
     }
 
     /// Deletes the session from the store and the index; the layer then expires the cookie.
-    pub async fn end(&self, session: &Session) -> Result<()> {
-        if let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await? {
+    /// Returns who was signed in on it, if anyone.
+    pub async fn end(&self, session: &Session) -> Result<Option<SignedIn>> {
+        let signed_in = session.get::<SignedIn>(SIGNED_IN).await?;
+        if let Some(signed_in) = &signed_in {
             db::sessions::delete(&self.db, &signed_in.reference).await?;
         }
         session.flush().await?;
-        Ok(())
+        Ok(signed_in)
     }
 
     /// Gives the current session a new id (after a password change), keeping it signed in.

@@ -88,9 +88,10 @@ async fn logout(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     session: Session,
 ) -> Result<Json<SuccessBody>> {
-    if let Some(signed_in) = state.sessions.current(&session).await? {
+    // Read and delete in one go: checking or sliding the deadline first would only write a
+    // record that is about to be deleted.
+    if let Some(signed_in) = state.sessions.end(&session).await? {
         tracing::info!(event = "logout", user_id = signed_in.user_id, %client, "signed out");
     }
-    state.sessions.end(&session).await?;
     Ok(Json(SuccessBody::OK))
 }
