@@ -3,6 +3,7 @@
 //! with `$N` placeholders both engines accept, and runs on either through [`on_backend!`].
 //! Row types stay in here; callers get domain values.
 
+mod readers;
 pub mod sessions;
 pub mod tracks;
 pub mod users;
@@ -10,30 +11,71 @@ pub mod users;
 use std::str::FromStr;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use time::OffsetDateTime;
+
+use self::readers::Readers;
 use time::macros::format_description;
 
 /// Requests that cannot get a connection this fast answer 503 rather than queue for ever.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Read-only SQLite connections: enough for every runtime thread plus searches in flight.
+const READERS: usize = 8;
+
 /// A connection pool to the configured engine.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+    /// `readers` serve the catalogue's reads; everything else goes through `pool`.
+    Sqlite {
+        pool: SqlitePool,
+        readers: Readers,
+    },
+    Postgres {
+        pool: PgPool,
+    },
 }
+
+/// What a query can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("no SQLite reader came free within {ACQUIRE_TIMEOUT:?}")]
+    ReadersBusy,
+    #[error("a read on the blocking pool failed")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl Error {
+    /// Whether the database is out of reach or overloaded (rather than the query being wrong).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Sqlx(err) => is_unavailable(err),
+            Self::Sqlite(err) => matches!(
+                err.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            Self::ReadersBusy => true,
+            Self::Task(_) => false,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Runs the same query code on whichever engine `db` is: `$pool` is bound to the concrete
 /// pool in each arm, so the code is type-checked against both drivers.
 macro_rules! on_backend {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
-            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite { pool: $pool, .. } => $body,
+            $crate::db::Db::Postgres { pool: $pool } => $body,
         }
     };
 }
@@ -55,8 +97,13 @@ impl Db {
                 .run(&pool)
                 .await
                 .context("cannot migrate the database")?;
-            Self::Postgres(pool)
+            Self::Postgres { pool }
         } else {
+            // The readers open the file by name; and a server that forgets every account
+            // and track at exit is a mistake worth catching.
+            if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+                bail!("--database-url {database_url:?} is an in-memory database; name a file");
+            }
             let options = SqliteConnectOptions::from_str(database_url)
                 .with_context(|| format!("invalid --database-url {database_url:?}"))?
                 .create_if_missing(true)
@@ -69,11 +116,12 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await
                 .with_context(|| format!("cannot open the database {database_url:?}"))?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("cannot migrate the database")?;
-            Self::Sqlite(pool)
+            let readers = Readers::open(options.get_filename(), READERS)?;
+            Self::Sqlite { pool, readers }
         };
         Ok(db)
     }

@@ -114,6 +114,19 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::db::Error> for ApiError {
+    fn from(err: crate::db::Error) -> Self {
+        match err {
+            crate::db::Error::Sqlx(err) => err.into(),
+            err if err.is_unavailable() => {
+                tracing::error!(%err, "the database is unavailable");
+                Self::Unavailable
+            }
+            err => Self::Internal(err.into()),
+        }
+    }
+}
+
 impl From<tower_sessions::session::Error> for ApiError {
     fn from(err: tower_sessions::session::Error) -> Self {
         match err {

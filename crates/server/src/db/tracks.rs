@@ -3,6 +3,7 @@
 use shared::{ListQuery, NewTrack, Track};
 
 use super::{Db, now_text, on_backend};
+use crate::db;
 
 #[derive(Debug, sqlx::FromRow)]
 struct TrackRow {
@@ -42,33 +43,102 @@ macro_rules! columns {
 /// A page of the catalogue in id order, optionally filtered by a case-insensitive substring
 /// of the title or the artist. Searches use the trigram indexes (FTS5 on SQLite, pg_trgm on
 /// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan.
-pub async fn list(db: &Db, query: &ListQuery) -> sqlx::Result<Vec<Track>> {
-    const ALL: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT $1 OFFSET $2");
-    const SCAN: &str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM tracks WHERE lower(title) LIKE $3 ESCAPE '\\' OR lower(artist) LIKE $3 ESCAPE '\\'",
-        " ORDER BY id LIMIT $1 OFFSET $2"
-    );
-    const FTS: &str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM tracks WHERE id IN (SELECT rowid FROM tracks_search WHERE tracks_search MATCH $3)",
-        " ORDER BY id LIMIT $1 OFFSET $2"
-    );
-    let Some(term) = query.search() else {
-        let rows: Vec<TrackRow> = on_backend!(db, pool => sqlx::query_as(ALL).bind(query.limit).bind(query.skip).fetch_all(pool).await?);
-        return Ok(rows.into_iter().map(Track::from).collect());
-    };
-    let term = term.to_lowercase();
-    let (sql, pattern) = match db {
-        Db::Sqlite(_) if term.chars().count() >= 3 => (FTS, fts_phrase(&term)),
-        _ => (SCAN, like_pattern(&term)),
-    };
-    let rows: Vec<TrackRow> = on_backend!(db, pool => {
-        sqlx::query_as(sql).bind(query.limit).bind(query.skip).bind(&pattern).fetch_all(pool).await?
-    });
-    Ok(rows.into_iter().map(Track::from).collect())
+pub async fn list(db: &Db, query: &ListQuery) -> db::Result<Vec<Track>> {
+    let (limit, skip) = (query.limit, query.skip);
+    let term = query.search().map(str::to_lowercase);
+    match db {
+        Db::Sqlite { readers, .. } => match term {
+            None => readers.quick(move |conn| sqlite::page(conn, limit, skip)).await,
+            Some(term) => readers.slow(move |conn| sqlite::search(conn, limit, skip, &term)).await,
+        },
+        Db::Postgres { pool } => {
+            const ALL: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT $1 OFFSET $2");
+            // Both `lower(column) LIKE` terms use the pg_trgm GIN indexes.
+            const SEARCH: &str = concat!(
+                "SELECT ",
+                columns!(),
+                " FROM tracks WHERE lower(title) LIKE $3 ESCAPE '\\' OR lower(artist) LIKE $3 ESCAPE '\\'",
+                " ORDER BY id LIMIT $1 OFFSET $2"
+            );
+            let rows: Vec<TrackRow> = match term {
+                None => sqlx::query_as(ALL).bind(limit).bind(skip).fetch_all(pool).await?,
+                Some(term) => {
+                    sqlx::query_as(SEARCH)
+                        .bind(limit)
+                        .bind(skip)
+                        .bind(like_pattern(&term))
+                        .fetch_all(pool)
+                        .await?
+                }
+            };
+            Ok(rows.into_iter().map(Track::from).collect())
+        }
+    }
+}
+
+pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
+    match db {
+        Db::Sqlite { readers, .. } => readers.quick(move |conn| sqlite::by_id(conn, id)).await,
+        Db::Postgres { pool } => {
+            const SQL: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = $1");
+            let row: Option<TrackRow> = sqlx::query_as(SQL).bind(id).fetch_optional(pool).await?;
+            Ok(row.map(Track::from))
+        }
+    }
+}
+
+/// The catalogue's reads on SQLite's direct connections (see `db::readers`).
+mod sqlite {
+    use rusqlite::{Connection, OptionalExtension, Row, params};
+    use shared::Track;
+
+    use super::{fts_phrase, like_pattern};
+
+    pub fn page(conn: &Connection, limit: i64, skip: i64) -> rusqlite::Result<Vec<Track>> {
+        const SQL: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT ?1 OFFSET ?2");
+        conn.prepare_cached(SQL)?.query_map(params![limit, skip], track)?.collect()
+    }
+
+    pub fn by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Track>> {
+        const SQL: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = ?1");
+        conn.prepare_cached(SQL)?.query_row(params![id], track).optional()
+    }
+
+    /// `term` is already lower case.
+    pub fn search(conn: &Connection, limit: i64, skip: i64, term: &str) -> rusqlite::Result<Vec<Track>> {
+        // The FTS index yields matches in rowid (= id) order, so the page stops after `limit`
+        // hits instead of collecting and sorting every match.
+        const FTS: &str = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tracks WHERE id IN (SELECT rowid FROM tracks_search WHERE tracks_search MATCH ?3",
+            " ORDER BY rowid LIMIT ?1 OFFSET ?2) ORDER BY id"
+        );
+        const SCAN: &str = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tracks WHERE lower(title) LIKE ?3 ESCAPE '\\' OR lower(artist) LIKE ?3 ESCAPE '\\'",
+            " ORDER BY id LIMIT ?1 OFFSET ?2"
+        );
+        let (sql, pattern) =
+            if term.chars().count() >= 3 { (FTS, fts_phrase(term)) } else { (SCAN, like_pattern(term)) };
+        conn.prepare_cached(sql)?.query_map(params![limit, skip, pattern], track)?.collect()
+    }
+
+    /// A row of [`columns!`], in that order.
+    fn track(row: &Row<'_>) -> rusqlite::Result<Track> {
+        Ok(Track {
+            id: row.get(0)?,
+            title: row.get(1)?,
+            artist: row.get(2)?,
+            album: row.get(3)?,
+            year: row.get(4)?,
+            label: row.get(5)?,
+            created_by: row.get(6)?,
+            created_at: row.get(7)?,
+            updated_at: row.get(8)?,
+        })
+    }
 }
 
 /// An FTS5 phrase matching `term` anywhere (trigram tokenizer), quotes doubled.
@@ -88,13 +158,6 @@ fn like_pattern(term: &str) -> String {
     }
     pattern.push('%');
     pattern
-}
-
-pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Track>> {
-    const SQL: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = $1");
-    let row: Option<TrackRow> =
-        on_backend!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await?);
-    Ok(row.map(Track::from))
 }
 
 pub async fn insert(db: &Db, track: &NewTrack, created_by: Option<i64>) -> sqlx::Result<Track> {

@@ -43,12 +43,12 @@ impl Store {
             return Ok(Self::Redis { store: RedisStore::new(pool.clone()), pool });
         }
         Ok(match db {
-            Db::Sqlite(pool) => {
+            Db::Sqlite { pool, .. } => {
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await.context("cannot create the session table")?;
                 Self::Sqlite(store)
             }
-            Db::Postgres(pool) => {
+            Db::Postgres { pool } => {
                 let store = PostgresStore::new(pool.clone());
                 store.migrate().await.context("cannot create the session table")?;
                 Self::Postgres(store)

@@ -1,0 +1,77 @@
+//! Read-only rusqlite connections to the SQLite file, for the catalogue's hot reads.
+//!
+//! sqlx's SQLite driver gives every connection its own thread and passes each query and
+//! each row across channels; for a page of 20 tracks that hand-off costs more than SQLite
+//! does (measured with `scripts/bench.sh`: the list ran at 0.22× `/healthz` through sqlx).
+//! These connections are called directly instead. Writes, sessions and migrations stay on
+//! sqlx; WAL lets these readers see every committed write without blocking writers.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use deadpool::Runtime;
+use deadpool::unmanaged::{Object, Pool, PoolConfig};
+use rusqlite::{Connection, OpenFlags};
+
+use super::{ACQUIRE_TIMEOUT, Error};
+
+/// A fixed set of read-only connections.
+#[derive(Clone)]
+pub struct Readers(Pool<Connection>);
+
+impl std::fmt::Debug for Readers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Readers").field(&self.0.status()).finish()
+    }
+}
+
+impl Readers {
+    /// Opens `count` read-only connections to the (existing, migrated) database at `path`.
+    pub fn open(path: &Path, count: usize) -> anyhow::Result<Self> {
+        let config = PoolConfig {
+            timeout: Some(ACQUIRE_TIMEOUT),
+            runtime: Some(Runtime::Tokio1),
+            ..PoolConfig::new(count)
+        };
+        let pool = Pool::from_config(&config);
+        for _ in 0..count {
+            let connection = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .with_context(|| format!("cannot open {} for reading", path.display()))?;
+            // Readers under WAL wait only in rare cases (recovery after a crash); wait then,
+            // as the sqlx connections do, rather than fail the request.
+            connection.busy_timeout(Duration::from_secs(5))?;
+            pool.try_add(connection).map_err(|(_, err)| anyhow::anyhow!("cannot pool a reader: {err}"))?;
+        }
+        Ok(Self(pool))
+    }
+
+    /// Runs `read` on this thread: only for reads whose cost does not grow with the data (a
+    /// primary-key range of at most a page, one row by id), which take microseconds — less
+    /// than handing them to another thread would.
+    pub async fn quick<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Error> {
+        let connection = self.connection().await?;
+        Ok(read(&connection)?)
+    }
+
+    /// Runs `read` on the blocking pool: for reads whose cost grows with the catalogue
+    /// (searches), so that they never hold up the requests sharing this thread.
+    pub async fn slow<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, Error> {
+        let connection = self.connection().await?;
+        Ok(tokio::task::spawn_blocking(move || read(&connection)).await??)
+    }
+
+    async fn connection(&self) -> Result<Object<Connection>, Error> {
+        // No timer on the usual path, where a connection is free.
+        match self.0.try_get() {
+            Ok(connection) => Ok(connection),
+            Err(_) => self.0.get().await.map_err(|_| Error::ReadersBusy),
+        }
+    }
+}
