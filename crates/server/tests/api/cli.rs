@@ -85,3 +85,26 @@ async fn item_10_user_disable_signs_the_user_out_everywhere_and_blocks_sign_in()
     assert!(enabled.status.success());
     assert_eq!(app.login(&Client::new(), "erin", crate::helpers::PASSWORD).await.status(), StatusCode::OK);
 }
+
+#[test]
+fn serve_refuses_an_in_memory_database() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracklist"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", "sqlite::memory:"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tracklist runs");
+    // A server that accepted the URL would run until stopped.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("waitable").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("killed");
+            panic!("the server started on an in-memory database");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    let output = child.wait_with_output().expect("finished");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in-memory database; name a file"), "{stderr}");
+}

@@ -123,6 +123,37 @@ async fn search_matches_title_or_artist_case_insensitively() {
 }
 
 #[tokio::test]
+async fn searches_page_in_id_order_with_skip_and_limit() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    for n in 1..=6 {
+        let artist = if n % 2 == 0 { "Blur" } else { "Oasis" };
+        add(&app, &client, &song(&format!("Track {n}"), artist)).await;
+    }
+
+    let titles = |tracks: Vec<Track>| tracks.into_iter().map(|t| t.title).collect::<Vec<_>>();
+    // Through the trigram index, and (two characters) without it.
+    assert_eq!(titles(list(&app, "?q=blur&skip=1&limit=2").await), ["Track 4", "Track 6"]);
+    assert_eq!(titles(list(&app, "?q=bl&skip=1&limit=2").await), ["Track 4", "Track 6"]);
+    assert_eq!(titles(list(&app, "?q=oasis&limit=2").await), ["Track 1", "Track 3"]);
+    assert!(list(&app, "?q=oasis&skip=3").await.is_empty());
+}
+
+#[tokio::test]
+async fn listed_and_searched_tracks_carry_every_field_as_created() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    let created = add(&app, &client, &song("Song 2", "Blur")).await;
+    let sparse = add(&app, &client, &json!({"title": "Tender", "artist": "Blur"})).await;
+
+    assert_eq!(list(&app, "").await, [created.clone(), sparse.clone()]);
+    assert_eq!(list(&app, "?q=blur").await, [created.clone(), sparse.clone()]);
+    assert_eq!(list(&app, "?q=bl").await, [created, sparse.clone()]);
+    let fetched: Track = app.get_json(&format!("/tracks/{}", sparse.id)).await;
+    assert_eq!(fetched, sparse);
+}
+
+#[tokio::test]
 async fn bad_list_parameters_are_422() {
     let app = TestApp::spawn().await;
     for query in ["?limit=101", "?limit=0", "?skip=-1", "?limit=ten", "?q=%00abc", "?q=a%0Ab"] {
