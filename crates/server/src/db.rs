@@ -1,7 +1,8 @@
 //! The database: SQLite (default, embedded) or PostgreSQL (for several instances), chosen by
 //! the URL at start-up. One async function per query lives in `db/`; each is written once,
 //! with `$N` placeholders both engines accept, and runs on either through [`on_backend!`].
-//! Row types stay in here; callers get domain values.
+//! The exception is the catalogue's reads, which on SQLite go through direct read-only
+//! connections (`readers`). Row types stay in here; callers get domain values.
 
 mod readers;
 pub mod sessions;
@@ -16,15 +17,17 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use time::OffsetDateTime;
+use time::macros::format_description;
 
 use self::readers::Readers;
-use time::macros::format_description;
 
 /// Requests that cannot get a connection this fast answer 503 rather than queue for ever.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Read-only SQLite connections: enough for every runtime thread plus searches in flight.
-const READERS: usize = 8;
+/// Read-only SQLite connections: one per runtime thread, as many again for searches in flight.
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(8, |cores| cores.get() * 2).max(4)
+}
 
 /// A connection pool to the configured engine.
 #[derive(Debug, Clone)]
@@ -120,7 +123,7 @@ impl Db {
                 .await
                 .with_context(|| format!("cannot open the database {database_url:?}"))?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("cannot migrate the database")?;
-            let readers = Readers::open(options.get_filename(), READERS)?;
+            let readers = Readers::open(options.get_filename(), reader_count())?;
             Self::Sqlite { pool, readers }
         };
         Ok(db)

@@ -49,9 +49,9 @@ impl Readers {
         Ok(Self(pool))
     }
 
-    /// Runs `read` on this thread: only for reads whose cost does not grow with the data (a
-    /// primary-key range of at most a page, one row by id), which take microseconds — less
-    /// than handing them to another thread would.
+    /// Runs `read` on this thread: only for reads that are small whatever the catalogue's
+    /// size (a page near the start, one row by id) and take microseconds, less than handing
+    /// them to another thread would.
     pub async fn quick<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Error> {
         let connection = self.connection().await?;
         Ok(read(&connection)?)
