@@ -4,7 +4,7 @@
 //! The exception is the catalogue's reads, which on SQLite go through direct read-only
 //! connections (`readers`). Row types stay in here; callers get domain values.
 
-mod readers;
+pub mod readers;
 pub mod sessions;
 pub mod tracks;
 pub mod users;
@@ -19,7 +19,7 @@ use sqlx::{PgPool, SqlitePool};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use self::readers::Readers;
+pub use self::readers::Readers;
 
 /// Requests that cannot get a connection this fast answer 503 rather than queue for ever.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);

@@ -67,8 +67,12 @@ pub async fn list(db: &Db, query: &ListQuery) -> db::Result<Vec<Track>> {
             );
             let rows: Vec<TrackRow> = match term {
                 None => sqlx::query_as(ALL).bind(limit).bind(skip).fetch_all(pool).await?,
+                // Not a cached prepared statement: PostgreSQL may settle on one generic plan
+                // for it, and no plan suits every term (a rare one wants the trigram index, a
+                // common one a walk in id order that stops after a page).
                 Some(term) => {
                     sqlx::query_as(SEARCH)
+                        .persistent(false)
                         .bind(limit)
                         .bind(skip)
                         .bind(like_pattern(&term))

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use tower_sessions::MemoryStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
@@ -14,14 +17,18 @@ use tower_sessions_redis_store::fred::prelude::{
 };
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use crate::db::Db;
+use crate::db::{Db, Readers};
 
 /// A command that gets no answer this fast fails, and the request answers 503.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(SqliteStore),
+    /// Records are written through `store` and read back through `readers` (see [`load_sqlite`]).
+    Sqlite {
+        store: SqliteStore,
+        readers: Readers,
+    },
     Postgres(PostgresStore),
     Redis {
         store: RedisStore<RedisPool>,
@@ -43,10 +50,10 @@ impl Store {
             return Ok(Self::Redis { store: RedisStore::new(pool.clone()), pool });
         }
         Ok(match db {
-            Db::Sqlite { pool, .. } => {
+            Db::Sqlite { pool, readers } => {
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await.context("cannot create the session table")?;
-                Self::Sqlite(store)
+                Self::Sqlite { store, readers: readers.clone() }
             }
             Db::Postgres { pool } => {
                 let store = PostgresStore::new(pool.clone());
@@ -75,12 +82,31 @@ impl Store {
     /// Deletes expired records; Redis expires its keys by itself.
     pub async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(store) => store.delete_expired().await,
+            Self::Sqlite { store, .. } => store.delete_expired().await,
             Self::Postgres(store) => store.delete_expired().await,
             // Redis expires keys by itself; the memory store drops expired records on load.
             Self::Redis { .. } | Self::Memory(_) => Ok(()),
         }
     }
+}
+
+/// Every request with a cookie loads its session, so on SQLite the load skips sqlx's worker
+/// thread (as the catalogue's reads do, see `db::readers`): the same query as
+/// `SqliteStore::load` on the same table, decoded the same way (MessagePack). Writes stay with
+/// the store. The API tests sign in and load sessions through this path throughout.
+async fn load_sqlite(readers: &Readers, id: &Id) -> session_store::Result<Option<Record>> {
+    const SQL: &str = "SELECT data FROM tower_sessions WHERE id = ?1 AND expiry_date > ?2";
+    let id = id.to_string();
+    // The store writes the deadline as RFC 3339 text and compares it as text, so do we.
+    let now = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .map_err(|err| session_store::Error::Encode(err.to_string()))?;
+    let data: Option<Vec<u8>> = readers
+        .quick(move |conn| conn.prepare_cached(SQL)?.query_row(params![id, now], |row| row.get(0)).optional())
+        .await
+        .map_err(|err| session_store::Error::Backend(err.to_string()))?;
+    data.map(|data| rmp_serde::from_slice(&data).map_err(|err| session_store::Error::Decode(err.to_string())))
+        .transpose()
 }
 
 async fn connect_redis(url: &str) -> anyhow::Result<RedisPool> {
@@ -105,7 +131,7 @@ async fn connect_redis(url: &str) -> anyhow::Result<RedisPool> {
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(store) => store.create(record).await,
+            Self::Sqlite { store, .. } => store.create(record).await,
             Self::Postgres(store) => store.create(record).await,
             Self::Redis { store, .. } => store.create(record).await,
             Self::Memory(store) => store.create(record).await,
@@ -114,7 +140,7 @@ impl SessionStore for Store {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(store) => store.save(record).await,
+            Self::Sqlite { store, .. } => store.save(record).await,
             Self::Postgres(store) => store.save(record).await,
             Self::Redis { store, .. } => store.save(record).await,
             Self::Memory(store) => store.save(record).await,
@@ -123,7 +149,7 @@ impl SessionStore for Store {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Self::Sqlite(store) => store.load(id).await,
+            Self::Sqlite { readers, .. } => load_sqlite(readers, id).await,
             Self::Postgres(store) => store.load(id).await,
             Self::Redis { store, .. } => store.load(id).await,
             Self::Memory(store) => store.load(id).await,
@@ -132,7 +158,7 @@ impl SessionStore for Store {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(store) => store.delete(id).await,
+            Self::Sqlite { store, .. } => store.delete(id).await,
             Self::Postgres(store) => store.delete(id).await,
             Self::Redis { store, .. } => store.delete(id).await,
             Self::Memory(store) => store.delete(id).await,
