@@ -119,6 +119,9 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                // A connection to a local file does not go stale; testing it before each use
+                // would cost a second trip to its worker thread per query.
+                .test_before_acquire(false)
                 .connect_with(options.clone())
                 .await
                 .with_context(|| format!("cannot open the database {database_url:?}"))?;
