@@ -43,6 +43,18 @@ macro_rules! columns {
 /// Pages up to this far in are read on the request's thread (a few microseconds of stepping).
 const QUICK_SKIP: i64 = 1_000;
 
+// The reads both engines run. On SQLite `$1` is a named parameter, bound by that name.
+const PAGE: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT $1 OFFSET $2");
+const BY_ID: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = $1");
+/// On PostgreSQL the `lower(column) LIKE` terms use the pg_trgm GIN indexes; on SQLite this
+/// is the scan for terms too short for trigrams.
+const SUBSTRING: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM tracks WHERE lower(title) LIKE $3 ESCAPE '\\' OR lower(artist) LIKE $3 ESCAPE '\\'",
+    " ORDER BY id LIMIT $1 OFFSET $2"
+);
+
 /// A page of the catalogue in id order, optionally filtered by a case-insensitive substring
 /// of the title or the artist. Searches use the trigram indexes (FTS5 on SQLite, pg_trgm on
 /// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan.
@@ -57,21 +69,13 @@ pub async fn list(db: &Db, query: &ListQuery) -> db::Result<Vec<Track>> {
             Some(term) => readers.slow(move |conn| sqlite::search(conn, limit, skip, &term)).await,
         },
         Db::Postgres { pool } => {
-            const ALL: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT $1 OFFSET $2");
-            // Both `lower(column) LIKE` terms use the pg_trgm GIN indexes.
-            const SEARCH: &str = concat!(
-                "SELECT ",
-                columns!(),
-                " FROM tracks WHERE lower(title) LIKE $3 ESCAPE '\\' OR lower(artist) LIKE $3 ESCAPE '\\'",
-                " ORDER BY id LIMIT $1 OFFSET $2"
-            );
             let rows: Vec<TrackRow> = match term {
-                None => sqlx::query_as(ALL).bind(limit).bind(skip).fetch_all(pool).await?,
+                None => sqlx::query_as(PAGE).bind(limit).bind(skip).fetch_all(pool).await?,
                 // Not a cached prepared statement: PostgreSQL may settle on one generic plan
                 // for it, and no plan suits every term (a rare one wants the trigram index, a
                 // common one a walk in id order that stops after a page).
                 Some(term) => {
-                    sqlx::query_as(SEARCH)
+                    sqlx::query_as(SUBSTRING)
                         .persistent(false)
                         .bind(limit)
                         .bind(skip)
@@ -89,8 +93,7 @@ pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
     match db {
         Db::Sqlite { readers, .. } => readers.quick(move |conn| sqlite::by_id(conn, id)).await,
         Db::Postgres { pool } => {
-            const SQL: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = $1");
-            let row: Option<TrackRow> = sqlx::query_as(SQL).bind(id).fetch_optional(pool).await?;
+            let row: Option<TrackRow> = sqlx::query_as(BY_ID).bind(id).fetch_optional(pool).await?;
             Ok(row.map(Track::from))
         }
     }
@@ -98,19 +101,17 @@ pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
 
 /// The catalogue's reads on SQLite's direct connections (see `db::readers`).
 mod sqlite {
-    use rusqlite::{Connection, OptionalExtension, Row, params};
+    use rusqlite::{Connection, OptionalExtension, Row, named_params};
     use shared::Track;
 
-    use super::{fts_phrase, like_pattern};
+    use super::{BY_ID, PAGE, SUBSTRING, fts_phrase, like_pattern};
 
     pub fn page(conn: &Connection, limit: i64, skip: i64) -> rusqlite::Result<Vec<Track>> {
-        const SQL: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT ?1 OFFSET ?2");
-        conn.prepare_cached(SQL)?.query_map(params![limit, skip], track)?.collect()
+        conn.prepare_cached(PAGE)?.query_map(named_params! {"$1": limit, "$2": skip}, track)?.collect()
     }
 
     pub fn by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Track>> {
-        const SQL: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = ?1");
-        conn.prepare_cached(SQL)?.query_row(params![id], track).optional()
+        conn.prepare_cached(BY_ID)?.query_row(named_params! {"$1": id}, track).optional()
     }
 
     /// `term` is already lower case.
@@ -120,18 +121,14 @@ mod sqlite {
         const FTS: &str = concat!(
             "SELECT ",
             columns!(),
-            " FROM tracks WHERE id IN (SELECT rowid FROM tracks_search WHERE tracks_search MATCH ?3",
-            " ORDER BY rowid LIMIT ?1 OFFSET ?2) ORDER BY id"
-        );
-        const SCAN: &str = concat!(
-            "SELECT ",
-            columns!(),
-            " FROM tracks WHERE lower(title) LIKE ?3 ESCAPE '\\' OR lower(artist) LIKE ?3 ESCAPE '\\'",
-            " ORDER BY id LIMIT ?1 OFFSET ?2"
+            " FROM tracks WHERE id IN (SELECT rowid FROM tracks_search WHERE tracks_search MATCH $3",
+            " ORDER BY rowid LIMIT $1 OFFSET $2) ORDER BY id"
         );
         let (sql, pattern) =
-            if term.chars().count() >= 3 { (FTS, fts_phrase(term)) } else { (SCAN, like_pattern(term)) };
-        conn.prepare_cached(sql)?.query_map(params![limit, skip, pattern], track)?.collect()
+            if term.chars().count() >= 3 { (FTS, fts_phrase(term)) } else { (SUBSTRING, like_pattern(term)) };
+        conn.prepare_cached(sql)?
+            .query_map(named_params! {"$1": limit, "$2": skip, "$3": pattern}, track)?
+            .collect()
     }
 
     /// A row of [`columns!`], in that order.
