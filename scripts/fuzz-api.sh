@@ -14,8 +14,9 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && 
 COOKIE=$(curl -s -D - -o /dev/null -d username=john -d password=tracklist-demo-password "http://127.0.0.1:$PORT/login" \
   | sed -n 's/^set-cookie: \(id=[^;]*\).*/\1/Ip' | tr -d '\r')
 # /logout, and revoking a session by the reference GET /users/me/sessions showed, would end
-# the session the other operations are tested with. The stateful phase is left out:
-# schemathesis 4.32 crashes building links for integer path parameters.
+# the session the other operations are tested with. The stateful phase is left out: its link
+# inference in schemathesis 4.32.5 feeds response fields named `id` (integers) into the
+# session cookie, also named `id`, and crashes in requests' cookie jar.
 .tools/venv/bin/schemathesis run "http://127.0.0.1:$PORT/openapi.json" \
   --checks not_a_server_error --max-examples "${FUZZ_EXAMPLES:-50}" \
   --phases examples,coverage,fuzzing --exclude-path /logout --exclude-path '/users/me/sessions/{id}' \
