@@ -1,10 +1,10 @@
 //! The database: SQLite (default, embedded) or PostgreSQL (for several instances), chosen by
 //! the URL at start-up. One async function per query lives in `db/`; each is written once,
 //! with `$N` placeholders both engines accept, and runs on either through [`on_backend!`].
-//! The exception is the catalogue's reads, which on SQLite go through direct read-only
-//! connections (`readers`). Row types stay in here; callers get domain values.
+//! The exceptions are the hot reads (the catalogue, session loads), which on SQLite go through
+//! direct read-only connections (`readers`). Row types stay in here; callers get domain values.
 
-pub mod readers;
+mod readers;
 pub mod sessions;
 pub mod tracks;
 pub mod users;
@@ -32,7 +32,7 @@ fn reader_count() -> usize {
 /// A connection pool to the configured engine.
 #[derive(Debug, Clone)]
 pub enum Db {
-    /// `readers` serve the catalogue's reads; everything else goes through `pool`.
+    /// `readers` serve the hot reads (the catalogue, session loads); the rest goes through `pool`.
     Sqlite {
         pool: SqlitePool,
         readers: Readers,

@@ -1,8 +1,10 @@
-//! Read-only rusqlite connections to the SQLite file, for the catalogue's hot reads.
+//! Read-only rusqlite connections to the SQLite file, for the hot reads: the catalogue and
+//! the session loads.
 //!
 //! sqlx's SQLite driver gives every connection its own thread and passes each query and
 //! each row across channels; for a page of 20 tracks that hand-off costs more than SQLite
-//! does (measured with `scripts/bench.sh`: the list ran at 0.22× `/healthz` through sqlx).
+//! does (measured with `scripts/bench.sh`: the list ran at 0.22× `/healthz` through sqlx,
+//! 0.69× through these).
 //! These connections are called directly instead. Writes, sessions and migrations stay on
 //! sqlx; WAL lets these readers see every committed write without blocking writers.
 
