@@ -126,7 +126,7 @@ impl Db {
                 .await
                 .with_context(|| format!("cannot open the database {database_url:?}"))?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("cannot migrate the database")?;
-            let readers = Readers::open(options.get_filename(), reader_count())?;
+            let readers = Readers::open(options.get_filename(), reader_count(), ACQUIRE_TIMEOUT)?;
             Self::Sqlite { pool, readers }
         };
         Ok(db)

@@ -16,7 +16,7 @@ use deadpool::Runtime;
 use deadpool::unmanaged::{Object, Pool, PoolConfig};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{ACQUIRE_TIMEOUT, Error};
+use super::Error;
 
 /// A fixed set of read-only connections.
 #[derive(Clone)]
@@ -29,13 +29,11 @@ impl std::fmt::Debug for Readers {
 }
 
 impl Readers {
-    /// Opens `count` read-only connections to the (existing, migrated) database at `path`.
-    pub fn open(path: &Path, count: usize) -> anyhow::Result<Self> {
-        let config = PoolConfig {
-            timeout: Some(ACQUIRE_TIMEOUT),
-            runtime: Some(Runtime::Tokio1),
-            ..PoolConfig::new(count)
-        };
+    /// Opens `count` read-only connections to the (existing, migrated) database at `path`;
+    /// a read that cannot get one within `wait` fails with [`Error::ReadersBusy`].
+    pub fn open(path: &Path, count: usize, wait: Duration) -> anyhow::Result<Self> {
+        let config =
+            PoolConfig { timeout: Some(wait), runtime: Some(Runtime::Tokio1), ..PoolConfig::new(count) };
         let pool = Pool::from_config(&config);
         for _ in 0..count {
             let connection = Connection::open_with_flags(
@@ -75,5 +73,52 @@ impl Readers {
             Ok(connection) => Ok(connection),
             Err(_) => self.0.get().await.map_err(|_| Error::ReadersBusy),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Readers;
+    use crate::db::Error;
+
+    fn database() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let conn = rusqlite::Connection::open(dir.path().join("test.db")).expect("created");
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);",
+        )
+        .expect("set up");
+        dir
+    }
+
+    #[tokio::test]
+    async fn a_read_that_finds_every_reader_busy_fails_in_bounded_time() {
+        let dir = database();
+        let readers =
+            Readers::open(&dir.path().join("test.db"), 1, Duration::from_millis(100)).expect("opened");
+        let read =
+            |conn: &rusqlite::Connection| conn.query_row("SELECT x FROM t", [], |row| row.get::<_, i64>(0));
+
+        let held = readers.connection().await.expect("the only connection");
+        let busy =
+            tokio::time::timeout(Duration::from_secs(5), readers.quick(read)).await.expect("no endless wait");
+        drop(held);
+
+        assert!(matches!(busy, Err(Error::ReadersBusy)), "{busy:?}");
+        assert!(Error::ReadersBusy.is_unavailable(), "answered as 503, not 500");
+        assert_eq!(readers.quick(read).await.expect("the connection came back"), 7);
+    }
+
+    #[tokio::test]
+    async fn readers_cannot_write() {
+        let dir = database();
+        let readers =
+            Readers::open(&dir.path().join("test.db"), 1, Duration::from_millis(100)).expect("opened");
+
+        let write = readers.quick(|conn| conn.execute("DELETE FROM t", [])).await;
+
+        assert!(matches!(write, Err(Error::Sqlite(_))), "{write:?}");
     }
 }
