@@ -46,13 +46,13 @@ const QUICK_SKIP: i64 = 1_000;
 // The reads both engines run. On SQLite `$1` is a named parameter, bound by that name.
 const PAGE: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT $1 OFFSET $2");
 const BY_ID: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = $1");
-/// On PostgreSQL the `lower(column) LIKE` terms use the pg_trgm GIN indexes; on SQLite this
-/// is the scan for terms too short for trigrams.
+/// `search_text` is the lower-cased title and artist (see the migrations). On PostgreSQL its
+/// pg_trgm GIN index serves rare terms; on SQLite this is the scan for terms too short for
+/// trigrams.
 const SUBSTRING: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM tracks WHERE lower(title) LIKE $3 ESCAPE '\\' OR lower(artist) LIKE $3 ESCAPE '\\'",
-    " ORDER BY id LIMIT $1 OFFSET $2"
+    " FROM tracks WHERE search_text LIKE $3 ESCAPE '\\' ORDER BY id LIMIT $1 OFFSET $2"
 );
 
 /// A page of the catalogue in id order, optionally filtered by a case-insensitive substring

@@ -155,6 +155,18 @@ async fn listed_and_searched_tracks_carry_every_field_as_created() {
 }
 
 #[tokio::test]
+async fn a_search_never_matches_across_the_title_and_the_artist() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    add(&app, &client, &song("Blue", "Sky")).await;
+
+    // Three characters go through the trigram index, two through the scan.
+    assert!(list(&app, "?q=e%20s").await.is_empty());
+    assert!(list(&app, "?q=es").await.is_empty());
+    assert_eq!(list(&app, "?q=ue").await.len(), 1, "each part still matches");
+}
+
+#[tokio::test]
 async fn bad_list_parameters_are_422() {
     let app = TestApp::spawn().await;
     for query in ["?limit=101", "?limit=0", "?skip=-1", "?limit=ten", "?q=%00abc", "?q=a%0Ab"] {
