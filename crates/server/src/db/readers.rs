@@ -4,7 +4,7 @@
 //! sqlx's SQLite driver gives every connection its own thread and passes each query and
 //! each row across channels; for a page of 20 tracks that hand-off costs more than SQLite
 //! does (measured with `scripts/bench.sh`: the list ran at 0.22× `/healthz` through sqlx,
-//! 0.69× through these). These connections are called directly instead. Every write, and
+//! 0.5–0.7× through these). These connections are called directly instead. Every write, and
 //! the migrations, stay on sqlx; WAL lets these readers see each committed write without
 //! blocking writers.
 
