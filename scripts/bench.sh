@@ -42,13 +42,7 @@ launch() {
   [ -n "$store" ] && args+=(--session-store "$store")
   RUST_LOG=warn "$BIN" "${args[@]}" >>"$OUT/server.log" 2>&1 &
   LAUNCHED_PID=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-}
-
-# sign_in PORT: the demo user's session cookie.
-sign_in() {
-  curl -s -D - -o /dev/null -d username=john -d password=tracklist-demo-password "http://127.0.0.1:$1/login" \
-    | sed -n 's/^set-cookie: \(id=[^;]*\).*/\1/Ip' | tr -d '\r'
+  wait_until_up "http://127.0.0.1:$port"
 }
 
 # start_server DATABASE_URL [SESSION_STORE]: fresh server with the demo user, 10 000 tracks.
@@ -57,7 +51,7 @@ start_server() {
   launch "$PORT" "$@"
   SERVER_PID=$LAUNCHED_PID
   seed_tracks "$1"
-  COOKIE=$(sign_in "$PORT")
+  COOKIE=$(demo_session_cookie "$BASE")
   [ -n "$COOKIE" ] || { echo "could not sign in"; exit 1; }
 }
 
@@ -66,7 +60,7 @@ start_server() {
 start_memory_server() {
   launch "$MEMORY_PORT" "$1" memory
   MEMORY_PID=$LAUNCHED_PID
-  MEMORY_COOKIE=$(sign_in "$MEMORY_PORT")
+  MEMORY_COOKIE=$(demo_session_cookie "http://127.0.0.1:$MEMORY_PORT")
   [ -n "$MEMORY_COOKIE" ] || { echo "could not sign in"; exit 1; }
 }
 

@@ -10,9 +10,8 @@ target/debug/tracklist serve --bind "127.0.0.1:$PORT" --demo --database-url "sql
   --login-max-failures-per-client 1000000000 >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-COOKIE=$(curl -s -D - -o /dev/null -d username=john -d password=tracklist-demo-password "http://127.0.0.1:$PORT/login" \
-  | sed -n 's/^set-cookie: \(id=[^;]*\).*/\1/Ip' | tr -d '\r')
+wait_until_up "http://127.0.0.1:$PORT"
+COOKIE=$(demo_session_cookie "http://127.0.0.1:$PORT")
 # /logout, and revoking a session by the reference GET /users/me/sessions showed, would end
 # the session the other operations are tested with. The stateful phase is left out: its link
 # inference in schemathesis 4.32.5 feeds response fields named `id` (integers) into the

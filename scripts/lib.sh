@@ -119,3 +119,16 @@ ensure_schemathesis() {
   python3 -m venv .tools/venv
   .tools/venv/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 }
+
+# wait_until_up BASE_URL: until the server at BASE_URL answers /healthz (10 s at most).
+wait_until_up() {
+  for _ in $(seq 100); do curl -sf "$1/healthz" >/dev/null && return 0; sleep 0.1; done
+  echo "the server at $1 did not come up" >&2
+  return 1
+}
+
+# demo_session_cookie BASE_URL: signs in as the demo user; prints `id=…` for a Cookie header.
+demo_session_cookie() {
+  curl -s -D - -o /dev/null -d username=john -d password=tracklist-demo-password "$1/login" \
+    | sed -n 's/^set-cookie: \(id=[^;]*\).*/\1/Ip' | tr -d '\r'
+}
