@@ -104,6 +104,11 @@ pub struct Config {
     #[arg(long, env = "TRACKLIST_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
 
+    /// Memory, in MiB, for pages of the catalogue kept between requests; 0 turns this off.
+    /// A kept page is sent only while the catalogue is unchanged (see `catalogue_cache.rs`).
+    #[arg(long, env = "TRACKLIST_CATALOGUE_CACHE_MIB", default_value_t = 16)]
+    pub catalogue_cache_mib: u64,
+
     /// Seed the demo user and tracks into an empty database.
     #[arg(long, env = "TRACKLIST_DEMO")]
     pub demo: bool,
@@ -228,6 +233,7 @@ impl Config {
                 concurrency: HashLimits::default().concurrency,
                 queue: HashLimits::default().queue,
             },
+            catalogue_cache_mib: 16,
             demo: false,
             session: SessionConfig::default(),
         }

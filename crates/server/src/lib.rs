@@ -6,6 +6,7 @@
 //! tests build exactly the application that runs.
 
 pub mod auth;
+pub mod catalogue_cache;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -1,5 +1,5 @@
 //! Prometheus metrics: requests by route and status with their latency, sign-ins by outcome,
-//! active sessions and the password-hashing queue. They are served by their own listener
+//! active sessions, the password-hashing queue and the catalogue page cache. They are served by their own listener
 //! (`--metrics-bind`), so the public port never exposes them.
 
 use std::sync::OnceLock;
@@ -53,6 +53,11 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
 /// A sign-in attempt's outcome: `success`, `failure`, `throttled`.
 pub fn login(outcome: &'static str) {
     metrics::counter!("logins_total", "outcome" => outcome).increment(1);
+}
+
+/// Whether a page of the catalogue was sent from the page cache: `hit` or `miss`.
+pub fn page_cache(result: &'static str) {
+    metrics::counter!("catalogue_page_cache_total", "result" => result).increment(1);
 }
 
 /// The metrics listener's routes.

@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::password::{HashLimits, Passwords};
 use crate::auth::throttle::LoginThrottle;
+use crate::catalogue_cache::PageCache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::session::{self, CookiePolicy, Sessions, Store};
@@ -43,6 +44,7 @@ impl Application {
                 store.redis().map(|pool| (pool.clone(), config.database.redis_key_prefix.clone())),
             ),
             sessions: Sessions::new(db.clone(), store.clone(), config.session.clone()),
+            pages: PageCache::new(config.catalogue_cache_mib.saturating_mul(1024 * 1024)),
             db,
             passwords: Passwords::new(HashLimits {
                 concurrency: config.hashing.concurrency,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
+use crate::catalogue_cache::PageCache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::session::Sessions;
@@ -14,5 +15,6 @@ pub struct AppState {
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
     pub sessions: Sessions,
+    pub pages: PageCache,
     pub config: Arc<Config>,
 }

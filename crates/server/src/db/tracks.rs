@@ -57,12 +57,26 @@ const SUBSTRING: &str = concat!(
     " FROM tracks WHERE search_text LIKE $3 ESCAPE '\\' ORDER BY id LIMIT $1 OFFSET $2"
 );
 
+/// Which page of the catalogue to read: a [`ListQuery`] in normal form (the term trimmed and
+/// lower-cased), so that queries showing the same tracks are equal; the page cache's key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Page {
+    pub term: Option<String>,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+impl From<&ListQuery> for Page {
+    fn from(query: &ListQuery) -> Self {
+        Self { term: query.search().map(str::to_lowercase), skip: query.skip, limit: query.limit }
+    }
+}
+
 /// A page of the catalogue in id order, optionally filtered by a case-insensitive substring
 /// of the title or the artist. Searches use the trigram indexes (FTS5 on SQLite, pg_trgm on
 /// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan.
-pub async fn list(db: &Db, query: &ListQuery) -> db::Result<Vec<Track>> {
-    let (limit, skip) = (query.limit, query.skip);
-    let term = query.search().map(str::to_lowercase);
+pub async fn list(db: &Db, page: &Page) -> db::Result<Vec<Track>> {
+    let Page { term, skip, limit } = page.clone();
     match db {
         Db::Sqlite { readers, .. } => match term {
             // OFFSET steps over the skipped rows, so only pages near the start are quick.
@@ -88,6 +102,18 @@ pub async fn list(db: &Db, query: &ListQuery) -> db::Result<Vec<Track>> {
             };
             Ok(rows.into_iter().map(Track::from).collect())
         }
+    }
+}
+
+/// The catalogue's version: it moves in the same transaction as every change to `tracks`
+/// (a trigger, see the migrations). One row by primary key.
+pub async fn version(db: &Db) -> db::Result<i64> {
+    const SQL: &str = "SELECT version FROM catalogue_version WHERE id = 1";
+    match db {
+        Db::Sqlite { readers, .. } => {
+            readers.quick(|conn| conn.prepare_cached(SQL)?.query_row([], |row| row.get(0))).await
+        }
+        Db::Postgres { pool } => Ok(sqlx::query_scalar(SQL).fetch_one(pool).await?),
     }
 }
 

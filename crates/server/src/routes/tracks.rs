@@ -1,6 +1,7 @@
 //! The catalogue: anyone may read; signed-in users add; the creator or an admin changes.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use shared::{ErrorBody, ListQuery, NewTrack, SuccessBody, Track, TrackUpdate};
@@ -26,9 +27,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 422, description = "Invalid skip, limit or q", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody),
     ))]
-async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Json<Vec<Track>>> {
+async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<([(header::HeaderName, HeaderValue); 1], Bytes)> {
     query.validate().map_err(ApiError::invalid_fields)?;
-    Ok(Json(db::tracks::list(&state.db, &query).await?))
+    let json = state.pages.get(&state.db, (&query).into()).await?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json))
 }
 
 /// One track.

@@ -13,6 +13,7 @@ mod fuzz;
 mod login;
 mod openapi;
 mod operations;
+mod page_cache;
 mod reliability;
 mod scale_out;
 mod security;

@@ -1,0 +1,110 @@
+//! Pages of the catalogue as sent (JSON), kept in memory against the catalogue's version.
+//!
+//! Every change to `tracks` moves `catalogue_version` in the same transaction (a trigger, see
+//! the migrations), and every page request reads that version from the database first: a
+//! kept page is sent only if it was read at the current version. A change made anywhere
+//! (another instance, the command line, plain SQL) therefore shows on the very next read on
+//! every instance; the cache saves the query and the JSON encoding, never freshness. The
+//! version is one row by primary key: on SQLite about a microsecond on the request's thread,
+//! on PostgreSQL a round trip with nothing to plan.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+use shared::Track;
+
+use crate::db::tracks::Page;
+use crate::db::{self, Db};
+use crate::error::Result;
+use crate::metrics;
+
+#[derive(Clone)]
+pub struct PageCache(Option<Arc<Cache<Page, Kept, ByBytes>>>);
+
+#[derive(Clone)]
+struct Kept {
+    version: i64,
+    body: Bytes,
+}
+
+/// Weighs an entry by the memory it holds.
+#[derive(Clone)]
+struct ByBytes;
+
+impl Weighter<Page, Kept> for ByBytes {
+    fn weight(&self, page: &Page, kept: &Kept) -> u64 {
+        // The fixed part stands for the entry's own bookkeeping, so empty pages count too.
+        (kept.body.len() + page.term.as_ref().map_or(0, String::len) + 64) as u64
+    }
+}
+
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(cache) => f
+                .debug_struct("PageCache")
+                .field("pages", &cache.len())
+                .field("bytes", &cache.weight())
+                .finish(),
+            None => f.write_str("PageCache(off)"),
+        }
+    }
+}
+
+impl PageCache {
+    /// A cache holding at most `bytes` of pages; 0 turns it off (every page is read).
+    pub fn new(bytes: u64) -> Self {
+        /// A page of 20 tracks is about 4 KiB of JSON; only sizes the cache's table.
+        const TYPICAL_PAGE: u64 = 4096;
+        let items = usize::try_from(bytes / TYPICAL_PAGE).unwrap_or(usize::MAX).max(1);
+        Self((bytes > 0).then(|| Arc::new(Cache::with_weighter(items, bytes, ByBytes))))
+    }
+
+    /// The page as JSON: the kept copy if it was read at the catalogue's current version,
+    /// otherwise read now (and kept).
+    pub async fn get(&self, db: &Db, page: Page) -> Result<Bytes> {
+        let Some(cache) = &self.0 else { return encode(&db::tracks::list(db, &page).await?) };
+        // The version first, the rows second: rows are then never older than the version
+        // they are kept under. (The other way round, a change committed in between would
+        // leave old rows kept under the new version, served until the next change.)
+        let version = db::tracks::version(db).await?;
+        if let Some(kept) = cache.get(&page).filter(|kept| kept.version == version) {
+            metrics::page_cache("hit");
+            return Ok(kept.body);
+        }
+        metrics::page_cache("miss");
+        let body = encode(&db::tracks::list(db, &page).await?)?;
+        cache.insert(page, Kept { version, body: body.clone() });
+        Ok(body)
+    }
+}
+
+fn encode(tracks: &[Track]) -> Result<Bytes> {
+    Ok(serde_json::to_vec(tracks).map_err(anyhow::Error::from)?.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(term: &str) -> Page {
+        Page { term: Some(term.into()), skip: 0, limit: 20 }
+    }
+
+    #[test]
+    fn the_cache_holds_no_more_than_its_bytes() {
+        let PageCache(Some(cache)) = PageCache::new(10_000) else { panic!("the cache is off") };
+        for n in 0..100 {
+            cache.insert(page(&n.to_string()), Kept { version: 1, body: Bytes::from(vec![b' '; 1_000]) });
+        }
+        assert!(cache.weight() <= 10_000, "holds {} bytes", cache.weight());
+        assert!(cache.len() < 100);
+    }
+
+    #[test]
+    fn size_zero_turns_the_cache_off() {
+        assert!(PageCache::new(0).0.is_none());
+    }
+}

@@ -1,0 +1,108 @@
+//! Pages of the catalogue are kept between requests, and a change to the catalogue, made
+//! anywhere, shows in the very next page (see `catalogue_cache.rs`).
+
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+use shared::Track;
+use tracklist::db::Db;
+
+use crate::helpers::TestApp;
+
+async fn titles(app: &TestApp, query: &str) -> Vec<String> {
+    let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let tracks: Vec<Track> = response.json().await.expect("tracks");
+    tracks.into_iter().map(|track| track.title).collect()
+}
+
+/// Runs SQL straight on the database, past the application.
+async fn execute(app: &TestApp, sql: &str) {
+    match &app.state.db {
+        Db::Sqlite { pool, .. } => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        Db::Postgres { pool } => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+    }
+    .expect("the SQL ran");
+}
+
+/// Stops changes to `tracks` from moving the catalogue's version (the triggers' work).
+async fn freeze_the_version(app: &TestApp) {
+    let sql = match &app.state.db {
+        Db::Sqlite { .. } => "DROP TRIGGER catalogue_version_update",
+        Db::Postgres { .. } => "DROP TRIGGER catalogue_version_bump ON tracks",
+    };
+    execute(app, sql).await;
+}
+
+#[tokio::test]
+async fn changes_on_another_instance_show_in_the_next_page() {
+    let a = TestApp::spawn().await;
+    let b = a.second_instance().await;
+    let (client, _) = a.signed_in("alice", false).await;
+    let add = |title: &'static str| {
+        let request = client.post(a.url("/tracks")).json(&json!({"title": title, "artist": "Blur"}));
+        async move { request.send().await.expect("sent").json::<Track>().await.expect("a track") }
+    };
+    let first = add("Girls and Boys").await;
+    assert_eq!(titles(&b, "").await, ["Girls and Boys"]);
+    assert_eq!(titles(&b, "?q=blur").await, ["Girls and Boys"]);
+
+    add("Parklife").await;
+    assert_eq!(titles(&b, "").await, ["Girls and Boys", "Parklife"]);
+    assert_eq!(titles(&b, "?q=blur").await, ["Girls and Boys", "Parklife"]);
+
+    let path = a.url(&format!("/tracks/{}", first.id));
+    let renamed = client.patch(&path).json(&json!({"title": "Song 2"})).send().await.expect("sent");
+    assert_eq!(renamed.status(), StatusCode::OK);
+    assert_eq!(titles(&b, "?q=blur").await, ["Song 2", "Parklife"]);
+
+    assert_eq!(client.delete(&path).send().await.expect("sent").status(), StatusCode::OK);
+    assert_eq!(titles(&b, "").await, ["Parklife"]);
+    assert_eq!(titles(&b, "?q=blur").await, ["Parklife"]);
+}
+
+#[tokio::test]
+async fn changes_made_in_plain_sql_show_in_the_next_page() {
+    let app = TestApp::spawn().await;
+    assert!(titles(&app, "").await.is_empty());
+    assert!(titles(&app, "?q=wonderwall").await.is_empty());
+
+    execute(&app, "INSERT INTO tracks (title, artist) VALUES ('Wonderwall', 'Oasis')").await;
+    assert_eq!(titles(&app, "").await, ["Wonderwall"]);
+    assert_eq!(titles(&app, "?q=wonderwall").await, ["Wonderwall"]);
+
+    execute(&app, "UPDATE tracks SET title = 'Supersonic'").await;
+    assert_eq!(titles(&app, "").await, ["Supersonic"]);
+    assert!(titles(&app, "?q=wonderwall").await.is_empty());
+
+    execute(&app, "DELETE FROM tracks").await;
+    assert!(titles(&app, "").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_kept_page_is_sent_while_the_version_stands_still() {
+    let app = TestApp::spawn().await;
+    execute(&app, "INSERT INTO tracks (title, artist) VALUES ('Wonderwall', 'Oasis')").await;
+    assert_eq!(titles(&app, "").await, ["Wonderwall"]);
+
+    // A change that does not move the version is not seen: the page came from the cache...
+    freeze_the_version(&app).await;
+    execute(&app, "UPDATE tracks SET title = 'Supersonic'").await;
+    assert_eq!(titles(&app, "").await, ["Wonderwall"]);
+    // ...and the same query in other words is the same kept page.
+    assert_eq!(titles(&app, "?skip=0&limit=20").await, ["Wonderwall"]);
+
+    // Moving the version is what makes the change show.
+    execute(&app, "UPDATE catalogue_version SET version = version + 1").await;
+    assert_eq!(titles(&app, "").await, ["Supersonic"]);
+}
+
+#[tokio::test]
+async fn with_the_cache_off_every_page_is_read() {
+    let app = TestApp::spawn_with(|config| config.catalogue_cache_mib = 0).await;
+    execute(&app, "INSERT INTO tracks (title, artist) VALUES ('Wonderwall', 'Oasis')").await;
+    assert_eq!(titles(&app, "").await, ["Wonderwall"]);
+
+    freeze_the_version(&app).await;
+    execute(&app, "UPDATE tracks SET title = 'Supersonic'").await;
+    assert_eq!(titles(&app, "").await, ["Supersonic"]);
+}
