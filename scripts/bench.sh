@@ -15,6 +15,8 @@ CONNECTIONS=${BENCH_CONNECTIONS:-16}
 PORT=3099
 BASE="http://127.0.0.1:$PORT"
 MEMORY_PORT=3098
+UNCACHED_PORT=3097
+UNCACHED="http://127.0.0.1:$UNCACHED_PORT"
 OUT="$ROOT/bench-results"
 mkdir -p "$OUT"
 
@@ -29,17 +31,19 @@ fi
 
 SERVER_PID=
 MEMORY_PID=
+UNCACHED_PID=
 stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; }
 stop_memory_server() { [ -n "$MEMORY_PID" ] && kill "$MEMORY_PID" 2>/dev/null && wait "$MEMORY_PID" 2>/dev/null; MEMORY_PID=; }
-cleanup() { stop_server; stop_memory_server; stop_services; }
+stop_uncached_server() { [ -n "$UNCACHED_PID" ] && kill "$UNCACHED_PID" 2>/dev/null && wait "$UNCACHED_PID" 2>/dev/null; UNCACHED_PID=; }
+cleanup() { stop_server; stop_memory_server; stop_uncached_server; stop_services; }
 trap cleanup EXIT
 
-# launch PORT DATABASE_URL [SESSION_STORE]: a server with the demo user; sets LAUNCHED_PID.
+# launch PORT DATABASE_URL [SERVE_ARGS...]: a server with the demo user; sets LAUNCHED_PID.
 launch() {
-  local port=$1 database_url=$2 store=${3:-}
+  local port=$1 database_url=$2
+  shift 2
   local args=(serve --bind "127.0.0.1:$port" --demo --database-url "$database_url"
-    --login-max-failures 1000000000 --login-max-failures-per-client 1000000000)
-  [ -n "$store" ] && args+=(--session-store "$store")
+    --login-max-failures 1000000000 --login-max-failures-per-client 1000000000 "$@")
   RUST_LOG=warn "$BIN" "${args[@]}" >>"$OUT/server.log" 2>&1 &
   LAUNCHED_PID=$!
   wait_until_up "http://127.0.0.1:$port"
@@ -48,7 +52,9 @@ launch() {
 # start_server DATABASE_URL [SESSION_STORE]: fresh server with the demo user, 10 000 tracks.
 start_server() {
   : >"$OUT/server.log"
-  launch "$PORT" "$@"
+  local store=()
+  [ -n "${2:-}" ] && store=(--session-store "$2")
+  launch "$PORT" "$1" "${store[@]}"
   SERVER_PID=$LAUNCHED_PID
   seed_tracks "$1"
   COOKIE=$(demo_session_cookie "$BASE")
@@ -58,10 +64,17 @@ start_server() {
 # start_memory_server DATABASE_URL: the same server with sessions in memory, on its own port,
 # the baseline for what the durable session store costs.
 start_memory_server() {
-  launch "$MEMORY_PORT" "$1" memory
+  launch "$MEMORY_PORT" "$1" --session-store memory
   MEMORY_PID=$LAUNCHED_PID
   MEMORY_COOKIE=$(demo_session_cookie "http://127.0.0.1:$MEMORY_PORT")
   [ -n "$MEMORY_COOKIE" ] || { echo "could not sign in"; exit 1; }
+}
+
+# start_uncached_server DATABASE_URL: a server on the same (seeded) database with the
+# catalogue page cache off, to show what reading each page costs.
+start_uncached_server() {
+  launch "$UNCACHED_PORT" "$1" --catalogue-cache-mib 0
+  UNCACHED_PID=$LAUNCHED_PID
 }
 
 seed_tracks() {
@@ -119,6 +132,8 @@ bench_backend() {
   run "GET /healthz" "$BASE/healthz"
   run "GET /tracks?limit=20 (10k tracks)" "$BASE/tracks?limit=20"
   run "GET /tracks?q=song 9 (search)" "$BASE/tracks?q=song%209&limit=20"
+  run "GET /tracks?limit=20, page cache off" "$UNCACHED/tracks?limit=20"
+  run "GET /tracks?q=song 9, page cache off" "$UNCACHED/tracks?q=song%209&limit=20"
   run "GET /healthz (again)" "$BASE/healthz"
   run "GET /users/me (session)" -H "Cookie: $COOKIE" "$BASE/users/me"
   if [ -n "$MEMORY_PID" ]; then
@@ -168,7 +183,9 @@ BACKEND="sqlite"
 say "SQLite, sessions in the database (and in memory on a second server, as the baseline)"
 start_server "sqlite://$WORK/bench.db"
 start_memory_server "sqlite://$WORK/memory.db"
+start_uncached_server "sqlite://$WORK/bench.db"
 bench_backend
+stop_uncached_server
 stop_memory_server
 stop_server
 
@@ -179,7 +196,9 @@ if [ "${1:-}" != "--sqlite" ] && [ -n "$(pg_bin)" ] && command -v redis-server >
   say "PostgreSQL, sessions in Redis"
   psql -q "$TRACKLIST_TEST_POSTGRES" -c "CREATE DATABASE bench"
   start_server "${TRACKLIST_TEST_POSTGRES%/*}/bench" "$TRACKLIST_TEST_REDIS"
+  start_uncached_server "${TRACKLIST_TEST_POSTGRES%/*}/bench"
   bench_backend
+  stop_uncached_server
   stop_server
 else
   say "PostgreSQL + Redis skipped (not installed; scripts/bench.sh --all installs them)"
@@ -200,6 +219,8 @@ rm -rf "$WORK"
     [ -n "${RPS[$backend|GET /healthz]:-}" ] || continue
     healthz_ratio "tracks list ≥ 0.5× /healthz" "$backend" "GET /tracks?limit=20 (10k tracks)"
     healthz_ratio "tracks search ≥ 0.5× /healthz" "$backend" "GET /tracks?q=song 9 (search)"
+    healthz_ratio "(no target) tracks list, every page read" "$backend" "GET /tracks?limit=20, page cache off"
+    healthz_ratio "(no target) tracks search, every page read" "$backend" "GET /tracks?q=song 9, page cache off"
     echo "| /users/me p99 < 10 ms while 32 clients log in | $backend | ${P99[$backend|GET /users/me while 32 clients log in]} |"
     argon2_bound "$backend"
   done

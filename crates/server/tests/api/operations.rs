@@ -16,6 +16,9 @@ async fn metrics_are_served_on_their_own_listener_only() {
         StatusCode::UNAUTHORIZED
     );
     Client::new().get(app.url("/tracks/7")).send().await.expect("sent");
+    for _ in 0..2 {
+        Client::new().get(app.url("/tracks")).send().await.expect("sent");
+    }
 
     let metrics_address = app.metrics_address.clone().expect("a metrics listener");
     let response = Client::new().get(format!("{metrics_address}/metrics")).send().await.expect("sent");
@@ -30,6 +33,8 @@ async fn metrics_are_served_on_their_own_listener_only() {
         r#"logins_total{outcome="failure"}"#,
         "active_sessions ",
         "password_hash_queue_depth ",
+        r#"catalogue_page_cache_total{result="miss"}"#,
+        r#"catalogue_page_cache_total{result="hit"}"#,
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
