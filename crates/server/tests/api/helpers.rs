@@ -226,3 +226,15 @@ pub async fn assert_json_error(response: Response, status: StatusCode) -> Value 
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "body: {body}");
     body
 }
+
+/// Runs the futures concurrently on the test's runtime.
+pub async fn futures_join_all<F: std::future::Future<Output = T> + Send + 'static, T: Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<T> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await.expect("task"));
+    }
+    results
+}

@@ -6,7 +6,7 @@ use serde_json::json;
 use shared::Track;
 use tracklist::db::Db;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, futures_join_all};
 
 async fn titles(app: &TestApp, query: &str) -> Vec<String> {
     let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
@@ -105,4 +105,21 @@ async fn with_the_cache_off_every_page_is_read() {
     freeze_the_version(&app).await;
     execute(&app, "UPDATE tracks SET title = 'Supersonic'").await;
     assert_eq!(titles(&app, "").await, ["Supersonic"]);
+}
+
+#[tokio::test]
+async fn concurrent_pages_all_show_a_change_made_before_they_were_asked() {
+    let app = TestApp::spawn().await;
+    for (round, title) in ["Wonderwall", "Supersonic", "Live Forever"].into_iter().enumerate() {
+        execute(&app, &format!("INSERT INTO tracks (title, artist) VALUES ('{title}', 'Oasis')")).await;
+        // On PostgreSQL these share version reads; none may take one that began before it.
+        let url = app.url("/tracks?q=oasis");
+        let pages = futures_join_all((0..32).map(|_| {
+            let request = Client::new().get(&url);
+            async move { request.send().await.expect("sent").json::<Vec<Track>>().await.expect("tracks") }
+        }));
+        for page in pages.await {
+            assert_eq!(page.len(), round + 1, "{page:?}");
+        }
+    }
 }

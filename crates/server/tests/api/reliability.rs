@@ -3,7 +3,7 @@
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, cookie_client};
+use crate::helpers::{TestApp, cookie_client, futures_join_all};
 
 #[tokio::test]
 async fn healthz_is_ok_and_readyz_checks_the_backends() {
@@ -64,18 +64,6 @@ async fn concurrent_writes_from_one_session_lose_nothing() {
         .expect("JSON");
     assert_eq!(tracks.len(), 24);
     assert_eq!(client.get(app.url("/users/me")).send().await.expect("sent").status(), StatusCode::OK);
-}
-
-/// Runs the futures concurrently on the test's runtime.
-async fn futures_join_all<F: std::future::Future<Output = T> + Send + 'static, T: Send + 'static>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<T> {
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut results = Vec::new();
-    for handle in handles {
-        results.push(handle.await.expect("task"));
-    }
-    results
 }
 
 #[tokio::test]
