@@ -1,6 +1,6 @@
 //! Prometheus metrics: requests by route and status with their latency, sign-ins by outcome,
-//! active sessions, the password-hashing queue and the catalogue page cache. They are served by their own listener
-//! (`--metrics-bind`), so the public port never exposes them.
+//! active sessions, the password-hashing queue and the catalogue page cache. They are served
+//! by their own listener (`--metrics-bind`), so the public port never exposes them.
 
 use std::sync::OnceLock;
 use std::time::Instant;

@@ -1,9 +1,9 @@
 //! The catalogue: anyone may read; signed-in users add; the creator or an admin changes.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use shared::{ErrorBody, ListQuery, NewTrack, SuccessBody, Track, TrackUpdate};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,13 +27,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 422, description = "Invalid skip, limit or q", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody),
     ))]
-async fn list(
-    State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
-) -> Result<([(header::HeaderName, HeaderValue); 1], Bytes)> {
+async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<impl IntoResponse> {
     query.validate().map_err(ApiError::invalid_fields)?;
+    // Already JSON: pages are kept encoded (see `catalogue_cache`).
     let json = state.pages.get(&state.db, (&query).into()).await?;
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json))
+    Ok(([(header::CONTENT_TYPE, "application/json")], json))
 }
 
 /// One track.

@@ -1,6 +1,7 @@
 //! Pages of the catalogue are kept between requests, and a change to the catalogue, made
 //! anywhere, shows in the very next page (see `catalogue_cache.rs`).
 
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 use shared::Track;
@@ -11,6 +12,7 @@ use crate::helpers::{TestApp, futures_join_all};
 async fn titles(app: &TestApp, query: &str) -> Vec<String> {
     let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/json", "kept pages are sent as JSON too");
     let tracks: Vec<Track> = response.json().await.expect("tracks");
     tracks.into_iter().map(|track| track.title).collect()
 }
