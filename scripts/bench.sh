@@ -6,11 +6,13 @@
 #                                 privately, then stopped)
 #   scripts/bench.sh --all        installs PostgreSQL and Redis first if they are missing
 #   scripts/bench.sh --sqlite     SQLite only
-# Each run lasts BENCH_SECONDS (default 8) seconds with BENCH_CONNECTIONS (default 16).
+# Each row runs BENCH_SECONDS (default 8) seconds with BENCH_CONNECTIONS (default 16) clients;
+# the rows a ratio target compares take turns in BENCH_ROUNDS (default 4) rounds.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/services.sh"
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}
+ROUNDS=${BENCH_ROUNDS:-4}
 CONNECTIONS=${BENCH_CONNECTIONS:-16}
 PORT=3099
 BASE="http://127.0.0.1:$PORT"
@@ -95,76 +97,111 @@ PY
 
 ROWS=()
 declare -A RPS P50 P99   # by "backend|request", for the targets table
-# run NAME [wrk args...]: one bounded wrk run; records req/s, p50, p99 and errors.
+
+# wrk_run SECONDS CLIENTS [wrk args...]: one bounded wrk run; prints wrk's report.
+wrk_run() {
+  local seconds=$1 clients=$2; shift 2
+  local threads=$(( clients < 2 ? clients : 2 ))
+  wrk -t"$threads" -c"$clients" -d"${seconds}s" --latency "$@"
+}
+
+# run NAME [wrk args...]: one run of SECONDS_PER_RUN with CONNECTIONS clients, recorded.
 run() {
   local name=$1; shift
-  local report
-  report=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@")
-  record "$name" "$report"
+  record "$name" "$(wrk_run "$SECONDS_PER_RUN" "$CONNECTIONS" "$@")"
 }
 
 # run_one NAME [wrk args...]: the same with a single client, for the latency of one request.
 run_one() {
   local name=$1; shift
-  local report
-  report=$(wrk -t1 -c1 -d"${SECONDS_PER_RUN}s" --latency "$@")
-  record "$name" "$report"
+  record "$name" "$(wrk_run "$SECONDS_PER_RUN" 1 "$@")"
 }
 
+# record NAME REPORTS: a table row from one or more wrk reports of the same request: req/s
+# is their mean (equal durations), p50 their median, p99 the worst, errors their sum.
 record() {
-  local name=$1 report=$2
-  local rps p50 p99 non2xx sock
-  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$report")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$report")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$report")
-  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$report"); non2xx=${non2xx:-0}
-  sock=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$report"); sock=${sock:-0}
+  local name=$1 rps p50 p99 non2xx sock
+  read -r rps p50 p99 non2xx sock < <(awk '
+    function us(v) {
+      if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000
+      if (v ~ /m$/) return v * 60e6; if (v ~ /s$/) return v * 1e6; return v + 0
+    }
+    function shown(u) { return u >= 1000 ? sprintf("%.2fms", u / 1000) : sprintf("%.2fus", u) }
+    /^Requests\/sec/ { rps += $2; runs++ }
+    $1 == "50%" { p50[++k] = us($2) }
+    $1 == "99%" { if (us($2) > p99) p99 = us($2) }
+    /Non-2xx/ { non2xx += $5 }
+    /Socket errors/ { gsub(",", ""); sock += $4 + $6 + $8 + $10 }
+    END {
+      for (i = 2; i <= k; i++) for (j = i; j > 1 && p50[j - 1] > p50[j]; j--) { t = p50[j]; p50[j] = p50[j - 1]; p50[j - 1] = t }
+      median = k % 2 ? p50[(k + 1) / 2] : (p50[k / 2] + p50[k / 2 + 1]) / 2
+      printf "%.2f %s %s %d %d\n", rps / runs, shown(median), shown(p99), non2xx, sock
+    }' <<<"$2")
   ROWS+=("| $BACKEND | $name | $rps | $p50 | $p99 | $non2xx | $sock |")
   RPS["$BACKEND|$name"]=$rps
   P50["$BACKEND|$name"]=$p50
   P99["$BACKEND|$name"]=$p99
-  printf '%-16s %-40s %10s req/s  p50 %-9s p99 %-9s non-2xx %-7s socket errors %s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$non2xx" "$sock"
+  printf '%-16s %-48s %10s req/s  p50 %-9s p99 %-9s non-2xx %-7s socket errors %s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$non2xx" "$sock"
 }
 
-# The rows a ratio compares run back to back (and /healthz on both sides of the catalogue
-# rows), so that drift on a shared machine hits both sides alike.
+# The rows the ratio targets compare, and what each requests.
+COMPARED=("GET /healthz" "GET /tracks?limit=20 (10k tracks)" "GET /tracks?q=song 9 (search)"
+  "GET /tracks?limit=20, page cache off" "GET /tracks?q=song 9, page cache off"
+  "GET /users/me (session)" "GET /users/me (session), in-memory store")
+compared_request() {
+  case $1 in
+    "GET /healthz") echo "$BASE/healthz" ;;
+    "GET /tracks?limit=20 (10k tracks)") echo "$BASE/tracks?limit=20" ;;
+    "GET /tracks?q=song 9 (search)") echo "$BASE/tracks?q=song%209&limit=20" ;;
+    "GET /tracks?limit=20, page cache off") echo "$UNCACHED/tracks?limit=20" ;;
+    "GET /tracks?q=song 9, page cache off") echo "$UNCACHED/tracks?q=song%209&limit=20" ;;
+    "GET /users/me (session)") echo "$BASE/users/me" ;;
+    "GET /users/me (session), in-memory store") echo "http://127.0.0.1:$MEMORY_PORT/users/me" ;;
+  esac
+}
+
+# in_turns: the compared rows take turns, ROUNDS rounds of SECONDS_PER_RUN / ROUNDS seconds
+# each, so that the drift of a shared machine falls on all of them alike.
+in_turns() {
+  local -A reports=()
+  local round name seconds
+  local -a session
+  seconds=$(awk -v s="$SECONDS_PER_RUN" -v r="$ROUNDS" 'BEGIN { n = int(s / r); print n < 1 ? 1 : n }')
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for name in "${COMPARED[@]}"; do
+      case $name in
+        *"in-memory store") [ -n "$MEMORY_PID" ] || continue; session=(-H "Cookie: $MEMORY_COOKIE") ;;
+        *"(session)") session=(-H "Cookie: $COOKIE") ;;
+        *) session=() ;;
+      esac
+      reports[$name]+=$(wrk_run "$seconds" "$CONNECTIONS" "${session[@]}" "$(compared_request "$name")")$'\n'
+    done
+  done
+  for name in "${COMPARED[@]}"; do
+    [ -n "${reports[$name]:-}" ] && record "$name" "${reports[$name]}"
+  done
+}
+
 bench_backend() {
-  run "GET /healthz" "$BASE/healthz"
-  run "GET /tracks?limit=20 (10k tracks)" "$BASE/tracks?limit=20"
-  run "GET /tracks?q=song 9 (search)" "$BASE/tracks?q=song%209&limit=20"
-  run "GET /tracks?limit=20, page cache off" "$UNCACHED/tracks?limit=20"
-  run "GET /tracks?q=song 9, page cache off" "$UNCACHED/tracks?q=song%209&limit=20"
-  run "GET /healthz (again)" "$BASE/healthz"
-  run "GET /users/me (session)" -H "Cookie: $COOKIE" "$BASE/users/me"
-  if [ -n "$MEMORY_PID" ]; then
-    BACKEND="$BACKEND+memory" run "GET /users/me (session)" -H "Cookie: $MEMORY_COOKIE" "http://127.0.0.1:$MEMORY_PORT/users/me"
-  fi
+  in_turns
   run "GET /users/me (no session, 401)" "$BASE/users/me"
   run "POST /login (correct password)" -s "$ROOT/bench/login.lua" "$BASE/login"
   run_one "POST /login, one client" -s "$ROOT/bench/login.lua" "$BASE/login"
   # /users/me latency while 32 clients hammer the login.
-  wrk -t1 -c32 -d"$((SECONDS_PER_RUN + 2))s" -s "$ROOT/bench/login.lua" "$BASE/login" >/dev/null &
+  wrk_run "$((SECONDS_PER_RUN + 2))" 32 -s "$ROOT/bench/login.lua" "$BASE/login" >/dev/null &
   local hammer=$!
   sleep 1
   local report
-  report=$(wrk -t1 -c4 -d"${SECONDS_PER_RUN}s" --latency -H "Cookie: $COOKIE" "$BASE/users/me")
+  report=$(wrk_run "$SECONDS_PER_RUN" 4 -H "Cookie: $COOKIE" "$BASE/users/me")
   wait "$hammer"
   record "GET /users/me while 32 clients log in" "$report"
 }
 
-# ratio TARGET BACKEND REQUEST BASE_BACKEND BASE_REQUEST: one row of the targets table.
+# ratio TARGET BACKEND REQUEST BASE_REQUEST: one row of the targets table.
 ratio() {
   local value
-  value=$(awk -v a="${RPS[$2|$3]}" -v b="${RPS[$4|$5]}" 'BEGIN { printf "%.2f", a / b }')
-  echo "| $1 | $2 | ${RPS[$2|$3]} / ${RPS[$4|$5]} = **${value}×** |"
-}
-
-# healthz_ratio TARGET BACKEND REQUEST: against the mean of the two /healthz runs around it.
-healthz_ratio() {
-  local healthz value
-  healthz=$(awk -v a="${RPS[$2|GET /healthz]}" -v b="${RPS[$2|GET /healthz (again)]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
-  value=$(awk -v a="${RPS[$2|$3]}" -v b="$healthz" 'BEGIN { printf "%.2f", a / b }')
-  echo "| $1 | $2 | ${RPS[$2|$3]} / $healthz (mean of both /healthz runs) = **${value}×** |"
+  value=$(awk -v a="${RPS[$2|$3]}" -v b="${RPS[$2|$4]}" 'BEGIN { printf "%.2f", a / b }')
+  echo "| $1 | $2 | ${RPS[$2|$3]} / ${RPS[$2|$4]} = **${value}×** |"
 }
 
 # argon2_bound BACKEND: sign-ins per second against what the hashing pool allows, one verify
@@ -207,7 +244,8 @@ rm -rf "$WORK"
 
 {
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)),"
-  echo "wrk -t2 -c$CONNECTIONS for ${SECONDS_PER_RUN}s per row, load generator on the same machine."
+  echo "wrk -t2 -c$CONNECTIONS for ${SECONDS_PER_RUN}s per row, load generator on the same machine;"
+  echo "the rows a ratio compares took turns in $ROUNDS rounds (req/s: their mean, p50: median, p99: worst)."
   echo
   echo "| backend | request | req/s | p50 | p99 | non-2xx | socket errors |"
   echo "|---|---|---|---|---|---|---|"
@@ -217,14 +255,14 @@ rm -rf "$WORK"
   echo "|---|---|---|"
   for backend in sqlite postgres+redis; do
     [ -n "${RPS[$backend|GET /healthz]:-}" ] || continue
-    healthz_ratio "tracks list ≥ 0.5× /healthz" "$backend" "GET /tracks?limit=20 (10k tracks)"
-    healthz_ratio "tracks search ≥ 0.5× /healthz" "$backend" "GET /tracks?q=song 9 (search)"
-    healthz_ratio "(no target) tracks list, every page read" "$backend" "GET /tracks?limit=20, page cache off"
-    healthz_ratio "(no target) tracks search, every page read" "$backend" "GET /tracks?q=song 9, page cache off"
+    ratio "tracks list ≥ 0.5× /healthz" "$backend" "GET /tracks?limit=20 (10k tracks)" "GET /healthz"
+    ratio "tracks search ≥ 0.5× /healthz" "$backend" "GET /tracks?q=song 9 (search)" "GET /healthz"
+    ratio "(no target) tracks list, every page read" "$backend" "GET /tracks?limit=20, page cache off" "GET /healthz"
+    ratio "(no target) tracks search, every page read" "$backend" "GET /tracks?q=song 9, page cache off" "GET /healthz"
     echo "| /users/me p99 < 10 ms while 32 clients log in | $backend | ${P99[$backend|GET /users/me while 32 clients log in]} |"
     argon2_bound "$backend"
   done
-  ratio "/users/me, durable store ≥ 0.8× in-memory store" sqlite "GET /users/me (session)" sqlite+memory "GET /users/me (session)"
+  ratio "/users/me, durable store ≥ 0.8× in-memory store" sqlite "GET /users/me (session)" "GET /users/me (session), in-memory store"
 } >"$OUT/results.md"
 say "Table written to bench-results/results.md"
 cat "$OUT/results.md"
