@@ -178,7 +178,7 @@ in_turns() {
     done
   done
   for name in "${COMPARED[@]}"; do
-    [ -n "${reports[$name]:-}" ] && record "$name" "${reports[$name]}"
+    if [ -n "${reports[$name]:-}" ]; then record "$name" "${reports[$name]}"; fi
   done
 }
 
