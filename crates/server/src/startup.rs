@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::Request;
@@ -21,7 +20,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::session::{self, CookiePolicy, Sessions, Store};
 use crate::spa::Spa;
-use crate::state::AppState;
+use crate::state::{AppState, Components};
 use crate::{demo, error, headers, metrics, routes};
 
 /// A configured server with its listener bound, ready to run.
@@ -38,7 +37,7 @@ impl Application {
         config.validate()?;
         let db = Db::connect(&config.database.database_url).await?;
         let store = Store::open(&db, config.database.session_store.as_deref()).await?;
-        let state = AppState {
+        let state = AppState::new(Components {
             throttle: LoginThrottle::new(
                 config.throttle.clone(),
                 store.redis().map(|pool| (pool.clone(), config.database.redis_key_prefix.clone())),
@@ -50,8 +49,8 @@ impl Application {
                 concurrency: config.hashing.concurrency,
                 queue: config.hashing.queue,
             })?,
-            config: Arc::new(config),
-        };
+            config,
+        });
         if state.config.demo {
             demo::seed(&state).await?;
         }

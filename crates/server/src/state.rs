@@ -1,5 +1,7 @@
-//! The state every handler can reach: built once in `startup`, cheap to clone.
+//! The state every handler can reach: built once in `startup`. Extractors and middleware
+//! clone it for every request, so a clone is one reference count, whatever it holds.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::auth::password::Passwords;
@@ -10,11 +12,28 @@ use crate::db::Db;
 use crate::session::Sessions;
 
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Components>);
+
+#[derive(Debug)]
+pub struct Components {
     pub db: Db,
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
     pub sessions: Sessions,
     pub pages: PageCache,
-    pub config: Arc<Config>,
+    pub config: Config,
+}
+
+impl AppState {
+    pub fn new(components: Components) -> Self {
+        Self(Arc::new(components))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Components;
+
+    fn deref(&self) -> &Components {
+        &self.0
+    }
 }
