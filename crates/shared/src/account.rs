@@ -9,7 +9,9 @@ use crate::validate::{self, Checker};
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginForm {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub password: String,
 }
 
@@ -37,7 +39,14 @@ impl LoginForm {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupForm {
+    /// Compared in lower case.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    )]
     pub username: String,
+    /// Counted after Unicode NFKC normalisation; breached passwords are refused.
+    #[cfg_attr(feature = "openapi", schema(min_length = 15, max_length = 128))]
     pub password: String,
 }
 
@@ -83,7 +92,10 @@ impl SuccessBody {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub current_password: String,
+    /// Counted after Unicode NFKC normalisation; breached passwords are refused.
+    #[cfg_attr(feature = "openapi", schema(min_length = 15, max_length = 128))]
     pub new_password: String,
 }
 

@@ -26,13 +26,25 @@ pub struct Track {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTrack {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
+    )]
     pub title: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
+    )]
     pub artist: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"))]
     pub album: Option<String>,
+    /// From 1000 to next year.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1000))]
     pub year: Option<i32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"))]
     pub label: Option<String>,
 }
 
@@ -74,14 +86,26 @@ impl NewTrack {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrackUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
+    )]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
+    )]
     pub artist: Option<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"))]
     pub album: Option<Option<String>>,
+    /// From 1000 to next year.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1000))]
     pub year: Option<Option<i32>>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"))]
     pub label: Option<Option<String>>,
 }
 
@@ -112,11 +136,14 @@ impl TrackUpdate {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ListQuery {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub skip: i64,
     #[serde(default = "ListQuery::default_limit")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: i64,
     /// Case-insensitive substring of the title or the artist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"))]
     pub q: Option<String>,
 }
 

@@ -87,3 +87,49 @@ async fn with_secure_cookies_the_document_names_the_host_prefixed_cookie() {
 
     assert_eq!(doc["components"]["securitySchemes"]["session_cookie"]["name"], "__Host-id");
 }
+
+#[tokio::test]
+async fn documented_limits_are_the_ones_the_validation_applies() {
+    use shared::ListQuery;
+    use shared::validate::{
+        PASSWORD_MAX, PASSWORD_MIN, TRACK_TEXT_MAX, USERNAME_MAX, USERNAME_MIN, YEAR_MIN,
+    };
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    let limit = |value: &Value| value.as_i64().expect("a number");
+    let length = |value: &Value| usize::try_from(limit(value)).expect("a length");
+
+    for schema in ["NewTrack", "TrackUpdate"] {
+        for field in ["title", "artist", "album", "label"] {
+            assert_eq!(
+                length(&schemas[schema]["properties"][field]["maxLength"]),
+                TRACK_TEXT_MAX,
+                "{schema}.{field}"
+            );
+        }
+        assert_eq!(
+            limit(&schemas[schema]["properties"]["year"]["minimum"]),
+            i64::from(YEAR_MIN),
+            "{schema}.year"
+        );
+    }
+    for (schema, field) in [("SignupForm", "password"), ("PasswordChange", "new_password")] {
+        let password = &schemas[schema]["properties"][field];
+        assert_eq!(
+            (length(&password["minLength"]), length(&password["maxLength"])),
+            (PASSWORD_MIN, PASSWORD_MAX)
+        );
+    }
+    let username = &schemas["SignupForm"]["properties"]["username"];
+    assert_eq!(
+        (length(&username["minLength"]), length(&username["maxLength"])),
+        (USERNAME_MIN, USERNAME_MAX)
+    );
+
+    let parameters = doc["paths"]["/tracks"]["get"]["parameters"].as_array().expect("parameters");
+    let parameter =
+        |name: &str| &parameters.iter().find(|p| p["name"] == name).expect("documented")["schema"];
+    assert_eq!(limit(&parameter("limit")["maximum"]), ListQuery::MAX_LIMIT);
+    assert_eq!(length(&parameter("q")["maxLength"]), TRACK_TEXT_MAX);
+}
