@@ -16,6 +16,10 @@ async fn add(app: &TestApp, client: &Client, body: &Value) -> Track {
     response.json().await.expect("a track")
 }
 
+fn titles(tracks: Vec<Track>) -> Vec<String> {
+    tracks.into_iter().map(|track| track.title).collect()
+}
+
 async fn list(app: &TestApp, query: &str) -> Vec<Track> {
     let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
     assert_eq!(response.status(), StatusCode::OK);
@@ -87,7 +91,6 @@ async fn the_list_is_public_and_pages_with_skip_and_limit() {
         add(&app, &client, &song(&format!("Track {n}"), "Artist")).await;
     }
 
-    let titles = |tracks: Vec<Track>| tracks.into_iter().map(|t| t.title).collect::<Vec<_>>();
     assert_eq!(list(&app, "").await.len(), 5);
     assert_eq!(titles(list(&app, "?skip=1&limit=2").await), ["Track 2", "Track 3"]);
     assert_eq!(titles(list(&app, "?skip=4&limit=20").await), ["Track 5"]);
@@ -104,7 +107,6 @@ async fn a_page_far_into_the_catalogue_holds_the_right_tracks() {
     }
 
     // Past the first 200 rows the page is read off the request's thread; same answer.
-    let titles = |tracks: Vec<Track>| tracks.into_iter().map(|t| t.title).collect::<Vec<_>>();
     assert_eq!(titles(list(&app, "?skip=199&limit=2").await), ["Track 200", "Track 201"]);
     assert_eq!(titles(list(&app, "?skip=201&limit=5").await), ["Track 202", "Track 203"]);
 }
@@ -130,7 +132,6 @@ async fn search_matches_title_or_artist_case_insensitively() {
     add(&app, &client, &song("Blurred Lines", "Someone")).await;
     add(&app, &client, &song("100% Pure", "Nobody")).await;
 
-    let titles = |tracks: Vec<Track>| tracks.into_iter().map(|t| t.title).collect::<Vec<_>>();
     assert_eq!(titles(list(&app, "?q=blur").await), ["Song 2", "Blurred Lines"]);
     assert_eq!(titles(list(&app, "?q=RADIO").await), ["High & Dry"]);
     assert_eq!(titles(list(&app, "?q=%25").await), ["100% Pure"], "% is literal, not a wildcard");
@@ -146,7 +147,6 @@ async fn searches_page_in_id_order_with_skip_and_limit() {
         add(&app, &client, &song(&format!("Track {n}"), artist)).await;
     }
 
-    let titles = |tracks: Vec<Track>| tracks.into_iter().map(|t| t.title).collect::<Vec<_>>();
     // Through the trigram index, and (two characters) without it.
     assert_eq!(titles(list(&app, "?q=blur&skip=1&limit=2").await), ["Track 4", "Track 6"]);
     assert_eq!(titles(list(&app, "?q=bl&skip=1&limit=2").await), ["Track 4", "Track 6"]);
@@ -303,7 +303,6 @@ async fn search_stays_correct_through_updates_and_deletes() {
     let (client, _) = app.signed_in("alice", false).await;
     let track = add(&app, &client, &song("Paranoid Android", "Radiohead")).await;
     add(&app, &client, &song("Karma Police", "Radiohead")).await;
-    let titles = |tracks: Vec<Track>| tracks.into_iter().map(|t| t.title).collect::<Vec<_>>();
     assert_eq!(titles(list(&app, "?q=android").await), ["Paranoid Android"]);
 
     let path = app.url(&format!("/tracks/{}", track.id));
