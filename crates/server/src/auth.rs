@@ -31,10 +31,15 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str) -> R
     };
     if verdict.needs_rehash {
         // The hashing parameters were raised since this hash was made: upgrade it now that
-        // we hold the plain password.
+        // we hold the plain password, unless the password changed while we checked it. The
+        // new hash moves the credential epoch, so the account's other sessions end: a one-off
+        // when the parameters are raised.
         let hash = state.passwords.hash(password).await?;
-        db::users::set_password_hash(&state.db, account.id, &hash).await?;
+        if !db::users::upgrade_password_hash(&state.db, account.id, &account.password_hash, &hash).await? {
+            return Err(ApiError::InvalidCredentials);
+        }
         tracing::info!(user_id = account.id, "password hash upgraded to current parameters");
+        return Ok(Account { password_hash: hash, ..account });
     }
     Ok(account)
 }

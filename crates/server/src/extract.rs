@@ -133,16 +133,9 @@ where
             .get::<Session>()
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("the session layer is missing"))?;
-        let Some(signed_in) = state.sessions.current(&session).await? else {
-            return Err(ApiError::NotAuthenticated);
-        };
-        match db::users::find_by_id(&state.db, signed_in.user_id).await? {
-            Some(account) if !account.disabled => Ok(Self { account, signed_in, session }),
-            // Deleted or disabled since sign-in: the session is worthless now.
-            _ => {
-                state.sessions.end(&session).await?;
-                Err(ApiError::NotAuthenticated)
-            }
+        match state.sessions.resume(&session).await? {
+            Some((account, signed_in)) => Ok(Self { account, signed_in, session }),
+            None => Err(ApiError::NotAuthenticated),
         }
     }
 }

@@ -11,7 +11,13 @@
 //!
 //! Next to the store, `user_sessions` indexes each user's sessions so they can be listed and
 //! revoked (one, all but the current one, or all when an account is disabled).
+//!
+//! Revocation is final (SECURITY.md 24): a request is signed in only while its store record
+//! exists, its index row exists and points at this very session id, and the session's
+//! [`CredentialEpoch`] matches the account. The index and account are read in one query, the
+//! one that loads the user anyway; the store never re-creates a deleted record (see `store`).
 
+mod epoch;
 mod store;
 
 use std::net::SocketAddr;
@@ -31,9 +37,11 @@ use tower_sessions::session_store::SessionStore;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use crate::config::{Config, SameSite, SessionConfig};
+use crate::db::users::Account;
 use crate::db::{self, Db};
 use crate::error::Result;
 
+pub use epoch::CredentialEpoch;
 pub use store::Store;
 
 /// How the session cookie is set, shared by the session layer and [`harden_cookies`].
@@ -85,6 +93,9 @@ pub struct SignedIn {
     expires_at: i64,
     /// Unix milliseconds, to [`SEEN_RESOLUTION_MS`].
     seen_at: i64,
+    /// The account's credentials at sign-in; sessions from before epochs existed have none.
+    #[serde(default)]
+    epoch: CredentialEpoch,
 }
 
 /// Who is signing in, for the session list.
@@ -125,7 +136,9 @@ impl Sessions {
 
     /// Signs `user_id` in on this session under a fresh id, so any id the client held before
     /// (planted by an attacker or left from an earlier sign-in) is dead from now on.
-    pub async fn start(&self, session: &Session, user_id: i64, client: &ClientInfo) -> Result<()> {
+    /// `account` is the account as it was read before its password was checked: if its
+    /// credentials changed meanwhile, the session is born with a stale epoch and never works.
+    pub async fn start(&self, session: &Session, account: &Account, client: &ClientInfo) -> Result<()> {
         if let Some(previous) = session.get::<SignedIn>(SIGNED_IN).await? {
             db::sessions::delete(&self.db, &previous.reference).await?;
         }
@@ -133,8 +146,14 @@ impl Sessions {
         let now = now_millis();
         let hard_end = now.saturating_add(millis(self.config.lifetime));
         let expires_at = now.saturating_add(millis(self.config.idle_timeout)).min(hard_end);
-        let signed_in =
-            SignedIn { user_id, reference: new_reference(), signed_in_at: now, expires_at, seen_at: now };
+        let signed_in = SignedIn {
+            user_id: account.id,
+            reference: new_reference(),
+            signed_in_at: now,
+            expires_at,
+            seen_at: now,
+            epoch: CredentialEpoch::of(account),
+        };
         store_in(session, &signed_in).await?;
         // Saving now, not when the response leaves, gives the session its id for the index.
         session.save().await?;
@@ -142,7 +161,7 @@ impl Sessions {
         let row = db::sessions::NewSession {
             reference: &signed_in.reference,
             session_id: &session_id,
-            user_id,
+            user_id: account.id,
             expires_at,
             user_agent: client.user_agent.as_deref(),
             client_addr: &client.address.ip().to_string(),
@@ -151,9 +170,10 @@ impl Sessions {
         Ok(())
     }
 
-    /// The signed-in user of this session, if any. Enforces the absolute lifetime, and slides
-    /// the idle deadline when less than half of it remains.
-    pub async fn current(&self, session: &Session) -> Result<Option<SignedIn>> {
+    /// The account signed in on this session, if the session is still valid (see the module
+    /// doc). May write: an invalid session is ended, and the idle deadline slides when less
+    /// than half of it remains, after every check has passed.
+    pub async fn resume(&self, session: &Session) -> Result<Option<(Account, SignedIn)>> {
         let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await? else {
             return Ok(None);
         };
@@ -163,15 +183,24 @@ impl Sessions {
             self.end(session).await?;
             return Ok(None);
         }
+        let session_id = session.id().context("a loaded session has an id")?.to_string();
+        let account = db::users::find_by_session(&self.db, &signed_in.reference, &session_id).await?;
+        let Some(account) = account.filter(|account| {
+            account.id == signed_in.user_id && !account.disabled && signed_in.epoch.is_current_for(account)
+        }) else {
+            // Revoked, rotated away, or the password changed or the account was disabled since.
+            self.end(session).await?;
+            return Ok(None);
+        };
         let idle = millis(self.config.idle_timeout);
         if signed_in.expires_at - now < idle / 2 || now - signed_in.seen_at > SEEN_RESOLUTION_MS {
             let expires_at = now.saturating_add(idle).min(hard_end);
             let refreshed = SignedIn { expires_at, seen_at: now, ..signed_in };
             store_in(session, &refreshed).await?;
             db::sessions::touch(&self.db, &refreshed.reference, expires_at).await?;
-            return Ok(Some(refreshed));
+            return Ok(Some((account, refreshed)));
         }
-        Ok(Some(signed_in))
+        Ok(Some((account, signed_in)))
     }
 
     /// Deletes the session from the store and the index; the layer then expires the cookie.
@@ -185,8 +214,11 @@ impl Sessions {
         Ok(signed_in)
     }
 
-    /// Gives the current session a new id (after a password change), keeping it signed in.
-    pub async fn rotate(&self, session: &Session, signed_in: &SignedIn) -> Result<()> {
+    /// Gives the current session a new id after a password change, keeping it signed in under
+    /// the account's new credentials (`account` as it is now).
+    pub async fn rotate(&self, session: &Session, signed_in: &SignedIn, account: &Account) -> Result<()> {
+        let rebound = SignedIn { epoch: CredentialEpoch::of(account), ..signed_in.clone() };
+        store_in(session, &rebound).await?;
         session.cycle_id().await?;
         session.save().await?;
         let session_id = session.id().context("a saved session has an id")?.to_string();
@@ -219,13 +251,14 @@ impl Sessions {
         Ok(true)
     }
 
-    /// Revokes every session of the user but `keep`; returns how many.
+    /// Revokes every session of the user but `keep`; returns how many had not yet expired.
     pub async fn revoke_all(&self, user_id: i64, keep: Option<&str>) -> Result<usize> {
         let rows = db::sessions::all_of(&self.db, user_id).await?;
+        let now = now_millis();
         let mut revoked = 0;
         for row in rows.iter().filter(|row| Some(row.reference.as_str()) != keep) {
             self.delete(row).await?;
-            revoked += 1;
+            revoked += usize::from(row.expires_at > now);
         }
         Ok(revoked)
     }

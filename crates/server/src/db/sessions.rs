@@ -11,6 +11,8 @@ pub struct IndexedSession {
     pub last_seen_at: String,
     pub user_agent: Option<String>,
     pub client_addr: Option<String>,
+    /// Unix milliseconds.
+    pub expires_at: i64,
 }
 
 /// What is recorded about a new session.
@@ -26,7 +28,7 @@ pub struct NewSession<'a> {
 
 macro_rules! columns {
     () => {
-        "reference, session_id, created_at, last_seen_at, user_agent, client_addr"
+        "reference, session_id, created_at, last_seen_at, user_agent, client_addr, expires_at"
     };
 }
 

@@ -36,9 +36,13 @@ pub async fn insert(db: &Db, username: &str, password_hash: &str, is_admin: bool
     })
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<Account>> {
-    const SQL: &str = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
-    on_backend!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+/// The account signed in on the session `session_id`, if the per-user session index still
+/// holds that session under `reference` (a revoked or rotated session has no row).
+pub async fn find_by_session(db: &Db, reference: &str, session_id: &str) -> sqlx::Result<Option<Account>> {
+    const SQL: &str = "SELECT u.id, u.username, u.password_hash, u.is_admin, u.disabled
+        FROM user_sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.reference = $1 AND s.session_id = $2";
+    on_backend!(db, pool => sqlx::query_as(SQL).bind(reference).bind(session_id).fetch_optional(pool).await)
 }
 
 /// `username` must already be normalised.
@@ -52,6 +56,16 @@ pub async fn set_password_hash(db: &Db, id: i64, password_hash: &str) -> sqlx::R
     const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
     let affected = on_backend!(db, pool => {
         sqlx::query(SQL).bind(password_hash).bind(id).execute(pool).await?.rows_affected()
+    });
+    Ok(affected == 1)
+}
+
+/// Replaces the hash only if it is still `current` (an upgrade of the same password must not
+/// undo a password change that happened meanwhile); returns whether it did.
+pub async fn upgrade_password_hash(db: &Db, id: i64, current: &str, upgraded: &str) -> sqlx::Result<bool> {
+    const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3";
+    let affected = on_backend!(db, pool => {
+        sqlx::query(SQL).bind(upgraded).bind(id).bind(current).execute(pool).await?.rows_affected()
     });
     Ok(affected == 1)
 }

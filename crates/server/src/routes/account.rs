@@ -68,7 +68,7 @@ async fn login(
     };
     metrics::login("success");
     state.throttle.record_success(&username, client.ip()).await?;
-    state.sessions.start(&session, account.id, &ClientInfo::new(client, &headers)).await?;
+    state.sessions.start(&session, &account, &ClientInfo::new(client, &headers)).await?;
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
     Ok(Json(SuccessBody::OK))
 }

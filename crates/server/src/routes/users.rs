@@ -96,9 +96,12 @@ async fn change_password(
     policy::check_new_password(&change.new_password, &account.username)
         .map_err(|m| field_error("new_password", m))?;
     let hash = state.passwords.hash(&change.new_password).await?;
+    // From this write on, every other session's credential epoch is stale: they are signed
+    // out even before the revocation below deletes them.
     db::users::set_password_hash(&state.db, account.id, &hash).await?;
     let revoked = state.sessions.revoke_all(account.id, Some(&signed_in.reference)).await?;
-    state.sessions.rotate(&session, &signed_in).await?;
+    let account = db::users::Account { password_hash: hash, ..account };
+    state.sessions.rotate(&session, &signed_in, &account).await?;
     tracing::info!(event = "password_changed", user_id = account.id, revoked, %client, "password changed");
     Ok(Json(SuccessBody::OK))
 }

@@ -1,35 +1,51 @@
 //! Where session records live: the application database (default), or Redis when several
 //! instances share sessions (`--session-store redis://…`), with record TTLs doing the expiry.
+//!
+//! Revocation is final (SECURITY.md 24) only if nothing re-creates a deleted record.
+//! tower-sessions saves a modified session when its response leaves, and a request that
+//! loaded the session before it was revoked may still be running; the sqlx stores' `save` is
+//! an upsert, so that save would bring the session back. Here `save` only ever updates a
+//! record that exists, on every backend; only `create` (sign-in, id rotation) makes one.
+
+mod memory;
 
 use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
+use sqlx::{PgPool, SqlitePool};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use tower_sessions::MemoryStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude::{
-    Builder, ClientLike, Config as RedisConfig, Pool as RedisPool, ReconnectPolicy,
+    Builder, ClientLike, Config as RedisConfig, Expiration, KeysInterface, Pool as RedisPool,
+    ReconnectPolicy, SetOptions, Value,
 };
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::db::{Db, Readers};
+
+use self::memory::MemoryStore;
 
 /// A command that gets no answer this fast fails, and the request answers 503.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub enum Store {
-    /// Records are written through `store` and read back through `readers` (see [`load_sqlite`]).
+    /// Records are created through `store`, updated through `pool` (see [`update_sqlite`]) and
+    /// read back through `readers` (see [`load_sqlite`]).
     Sqlite {
         store: SqliteStore,
+        pool: SqlitePool,
         readers: Readers,
     },
-    Postgres(PostgresStore),
+    Postgres {
+        store: PostgresStore,
+        pool: PgPool,
+    },
     Redis {
         store: RedisStore<RedisPool>,
         pool: RedisPool,
@@ -53,12 +69,12 @@ impl Store {
             Db::Sqlite { pool, readers } => {
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await.context("cannot create the session table")?;
-                Self::Sqlite { store, readers: readers.clone() }
+                Self::Sqlite { store, pool: pool.clone(), readers: readers.clone() }
             }
             Db::Postgres { pool } => {
                 let store = PostgresStore::new(pool.clone());
                 store.migrate().await.context("cannot create the session table")?;
-                Self::Postgres(store)
+                Self::Postgres { store, pool: pool.clone() }
             }
         })
     }
@@ -83,9 +99,13 @@ impl Store {
     pub async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
             Self::Sqlite { store, .. } => store.delete_expired().await,
-            Self::Postgres(store) => store.delete_expired().await,
-            // Redis expires keys by itself; the memory store drops expired records on load.
-            Self::Redis { .. } | Self::Memory(_) => Ok(()),
+            Self::Postgres { store, .. } => store.delete_expired().await,
+            Self::Memory(store) => {
+                store.delete_expired();
+                Ok(())
+            }
+            // Redis expires keys by itself.
+            Self::Redis { .. } => Ok(()),
         }
     }
 }
@@ -107,6 +127,46 @@ async fn load_sqlite(readers: &Readers, id: &Id) -> session_store::Result<Option
         .map_err(|err| session_store::Error::Backend(err.to_string()))?;
     data.map(|data| rmp_serde::from_slice(&data).map_err(|err| session_store::Error::Decode(err.to_string())))
         .transpose()
+}
+
+/// Updates the record if it still exists (see the module doc); the same encoding and table as
+/// `SqliteStore`, whose `save` would insert it again.
+async fn update_sqlite(pool: &SqlitePool, record: &Record) -> session_store::Result<()> {
+    const SQL: &str = "UPDATE tower_sessions SET data = $1, expiry_date = $2 WHERE id = $3";
+    let data = rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))?;
+    sqlx::query(SQL)
+        .bind(data)
+        .bind(record.expiry_date)
+        .bind(record.id.to_string())
+        .execute(pool)
+        .await
+        .map_err(|err| session_store::Error::Backend(err.to_string()))?;
+    Ok(())
+}
+
+/// As [`update_sqlite`], on `PostgresStore`'s table.
+async fn update_postgres(pool: &PgPool, record: &Record) -> session_store::Result<()> {
+    const SQL: &str = r#"UPDATE "tower_sessions"."session" SET data = $1, expiry_date = $2 WHERE id = $3"#;
+    let data = rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))?;
+    sqlx::query(SQL)
+        .bind(data)
+        .bind(record.expiry_date)
+        .bind(record.id.to_string())
+        .execute(pool)
+        .await
+        .map_err(|err| session_store::Error::Backend(err.to_string()))?;
+    Ok(())
+}
+
+/// `SET … XX`, as `RedisStore::save` does, but a key that is gone is not an error: that store
+/// reads Redis's nil answer as a failure, which would fail the request.
+async fn update_redis(pool: &RedisPool, record: &Record) -> session_store::Result<()> {
+    let data = rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))?;
+    let expiry = Expiration::EXAT(record.expiry_date.unix_timestamp());
+    pool.set::<Value, _, _>(record.id.to_string(), data, Some(expiry), Some(SetOptions::XX), false)
+        .await
+        .map_err(|err| session_store::Error::Backend(err.to_string()))?;
+    Ok(())
 }
 
 async fn connect_redis(url: &str) -> anyhow::Result<RedisPool> {
@@ -132,7 +192,7 @@ impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
             Self::Sqlite { store, .. } => store.create(record).await,
-            Self::Postgres(store) => store.create(record).await,
+            Self::Postgres { store, .. } => store.create(record).await,
             Self::Redis { store, .. } => store.create(record).await,
             Self::Memory(store) => store.create(record).await,
         }
@@ -140,9 +200,9 @@ impl SessionStore for Store {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite { store, .. } => store.save(record).await,
-            Self::Postgres(store) => store.save(record).await,
-            Self::Redis { store, .. } => store.save(record).await,
+            Self::Sqlite { pool, .. } => update_sqlite(pool, record).await,
+            Self::Postgres { pool, .. } => update_postgres(pool, record).await,
+            Self::Redis { pool, .. } => update_redis(pool, record).await,
             Self::Memory(store) => store.save(record).await,
         }
     }
@@ -150,7 +210,7 @@ impl SessionStore for Store {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
             Self::Sqlite { readers, .. } => load_sqlite(readers, id).await,
-            Self::Postgres(store) => store.load(id).await,
+            Self::Postgres { store, .. } => store.load(id).await,
             Self::Redis { store, .. } => store.load(id).await,
             Self::Memory(store) => store.load(id).await,
         }
@@ -159,7 +219,7 @@ impl SessionStore for Store {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
             Self::Sqlite { store, .. } => store.delete(id).await,
-            Self::Postgres(store) => store.delete(id).await,
+            Self::Postgres { store, .. } => store.delete(id).await,
             Self::Redis { store, .. } => store.delete(id).await,
             Self::Memory(store) => store.delete(id).await,
         }

@@ -5,26 +5,36 @@ use std::process::{Command, Output, Stdio};
 
 use reqwest::{Client, StatusCode};
 
-use crate::helpers::TestApp;
+use tower_sessions::session::Id;
+use tower_sessions::session_store::SessionStore;
 
-/// Runs `tracklist` on the app's database and session store.
-fn tracklist(app: &TestApp, args: &[&str], stdin: &str) -> Output {
-    let database = &app.config().database;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tracklist"));
-    command.env("TRACKLIST_DATABASE_URL", &database.database_url);
-    command.env("TRACKLIST_REDIS_KEY_PREFIX", &database.redis_key_prefix);
-    if let Some(store) = &database.session_store {
-        command.env("TRACKLIST_SESSION_STORE", store);
-    }
-    let mut child = command
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tracklist runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("password written");
-    child.wait_with_output().expect("tracklist finishes")
+use crate::helpers::{TestApp, session_cookie};
+
+/// Runs `tracklist` on the app's database and session store, off the test's runtime thread so
+/// the server keeps answering meanwhile.
+pub async fn tracklist(app: &TestApp, args: &[&str], stdin: &str) -> Output {
+    let database = app.config().database.clone();
+    let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tracklist"));
+        command.env("TRACKLIST_DATABASE_URL", &database.database_url);
+        command.env("TRACKLIST_REDIS_KEY_PREFIX", &database.redis_key_prefix);
+        if let Some(store) = &database.session_store {
+            command.env("TRACKLIST_SESSION_STORE", store);
+        }
+        let mut child = command
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tracklist runs");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("password written");
+        child.wait_with_output().expect("tracklist finishes")
+    })
+    .await
+    .expect("the command's thread")
 }
 
 #[tokio::test]
@@ -32,21 +42,25 @@ async fn user_add_passwd_and_list_work_on_the_servers_database() {
     let app = TestApp::spawn().await;
 
     let added =
-        tracklist(&app, &["user", "add", "Dave", "--password-stdin", "--admin"], "first password of dave\n");
+        tracklist(&app, &["user", "add", "Dave", "--password-stdin", "--admin"], "first password of dave\n")
+            .await;
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let login = app.login(&Client::new(), "dave", "first password of dave").await;
     assert_eq!(login.status(), StatusCode::OK);
+    let session = session_cookie(&login).expect("a session").value;
 
     let changed =
-        tracklist(&app, &["user", "passwd", "dave", "--password-stdin"], "second password of dave\n");
+        tracklist(&app, &["user", "passwd", "dave", "--password-stdin"], "second password of dave\n").await;
     assert!(changed.status.success(), "{}", String::from_utf8_lossy(&changed.stderr));
+    assert!(String::from_utf8_lossy(&changed.stdout).contains("1 session(s) signed out"));
+    assert_revoked(&app, &session).await;
     assert_eq!(
         app.login(&Client::new(), "dave", "first password of dave").await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(app.login(&Client::new(), "dave", "second password of dave").await.status(), StatusCode::OK);
 
-    let listed = tracklist(&app, &["user", "list"], "");
+    let listed = tracklist(&app, &["user", "list"], "").await;
     let listing = String::from_utf8_lossy(&listed.stdout);
     assert!(listing.lines().any(|line| line.contains("dave") && line.contains("admin")), "{listing}");
 }
@@ -56,11 +70,12 @@ async fn user_add_refuses_a_weak_password_and_a_taken_name() {
     let app = TestApp::spawn().await;
     app.create_user("erin", false).await;
 
-    let weak = tracklist(&app, &["user", "add", "frank", "--password-stdin"], "short\n");
+    let weak = tracklist(&app, &["user", "add", "frank", "--password-stdin"], "short\n").await;
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 15"));
 
-    let taken = tracklist(&app, &["user", "add", "ERIN", "--password-stdin"], "a long enough password\n");
+    let taken =
+        tracklist(&app, &["user", "add", "ERIN", "--password-stdin"], "a long enough password\n").await;
     assert!(!taken.status.success());
     assert!(String::from_utf8_lossy(&taken.stderr).contains("taken"));
 }
@@ -71,7 +86,7 @@ async fn item_10_user_disable_signs_the_user_out_everywhere_and_blocks_sign_in()
     app.create_user("erin", false).await;
     let session = app.session_id_for("erin").await;
 
-    let disabled = tracklist(&app, &["user", "disable", "erin"], "");
+    let disabled = tracklist(&app, &["user", "disable", "erin"], "").await;
 
     assert!(disabled.status.success(), "{}", String::from_utf8_lossy(&disabled.stderr));
     assert!(String::from_utf8_lossy(&disabled.stdout).contains("1 session(s) signed out"));
@@ -81,9 +96,19 @@ async fn item_10_user_disable_signs_the_user_out_everywhere_and_blocks_sign_in()
         StatusCode::UNAUTHORIZED
     );
 
-    let enabled = tracklist(&app, &["user", "enable", "erin"], "");
+    let enabled = tracklist(&app, &["user", "enable", "erin"], "").await;
     assert!(enabled.status.success());
     assert_eq!(app.login(&Client::new(), "erin", crate::helpers::PASSWORD).await.status(), StatusCode::OK);
+    // Enabling the account again brings back none of the sessions disabling it ended.
+    assert_revoked(&app, &session).await;
+}
+
+/// The session is not merely refused: its record is gone from the store, and it is 401.
+async fn assert_revoked(app: &TestApp, session_id: &str) {
+    let id: Id = session_id.parse().expect("a session id");
+    let record = app.state.sessions.store().load(&id).await.expect("the store answers");
+    assert!(record.is_none(), "the command left the session's record in the store");
+    assert_eq!(app.me_with_cookie(Some(session_id)).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod openapi;
 mod operations;
 mod page_cache;
 mod reliability;
+mod revocation;
 mod scale_out;
 mod security;
 mod sessions;
