@@ -1,5 +1,6 @@
 //! Who is signing in: password hashing and the credential check.
 
+pub mod device;
 pub mod password;
 pub mod policy;
 pub mod throttle;
@@ -11,12 +12,29 @@ use crate::db::{self, Db, users::Account};
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 
-/// Checks a username and password.
+/// Why a sign-in was refused. The client learns only "incorrect username or password"; the
+/// log learns which account was tried, when there is one.
+#[derive(Debug)]
+pub enum Refused {
+    /// No such account. What was typed as the username may be anything, a password included,
+    /// so it is never logged.
+    NoAccount,
+    /// The account exists but the password was wrong, the account is disabled, or its
+    /// password changed while this one was being checked.
+    Account(Account),
+}
+
+/// Checks a username and password. The outer `Result` is the server failing; the inner one is
+/// the verdict.
 ///
 /// Unknown, malformed and disabled usernames cost the same Argon2 verification as a wrong
 /// password and get the same error, so neither the answer nor its timing tells whether an
 /// account exists.
-pub async fn authenticate(state: &AppState, username: &str, password: &str) -> Result<Account> {
+pub async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Result<Account, Refused>> {
     let username = validate::normalize_username(username);
     let account = if validate::username(&username).is_ok() {
         db::users::find_by_username(&state.db, &username).await?
@@ -27,7 +45,8 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str) -> R
         state.passwords.verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
     let account = match account {
         Some(account) if verdict.matches && !account.disabled => account,
-        _ => return Err(ApiError::InvalidCredentials),
+        Some(account) => return Ok(Err(Refused::Account(account))),
+        None => return Ok(Err(Refused::NoAccount)),
     };
     if verdict.needs_rehash {
         // The hashing parameters were raised since this hash was made: upgrade it now that
@@ -36,12 +55,12 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str) -> R
         // when the parameters are raised.
         let hash = state.passwords.hash(password).await?;
         if !db::users::upgrade_password_hash(&state.db, account.id, &account.password_hash, &hash).await? {
-            return Err(ApiError::InvalidCredentials);
+            return Ok(Err(Refused::Account(account)));
         }
         tracing::info!(user_id = account.id, "password hash upgraded to current parameters");
-        return Ok(Account { password_hash: hash, ..account });
+        return Ok(Ok(Account { password_hash: hash, ..account }));
     }
-    Ok(account)
+    Ok(Ok(account))
 }
 
 /// Hashes and stores a new account; the caller has validated the input.

@@ -30,7 +30,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server.
-    Serve(Config),
+    Serve(Box<Config>),
     /// Manage accounts.
     User(UserArgs),
 }
@@ -93,6 +93,13 @@ pub struct Config {
     #[arg(long, env = "TRACKLIST_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers say who the client is, as CIDR
+    /// ranges or addresses (repeat the flag, or comma-separate in the variable). Only a
+    /// request whose peer is in one of them has those headers read; the client is then the
+    /// right-most address they name that is not itself a trusted proxy.
+    #[arg(long = "trusted-proxy", env = "TRACKLIST_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     #[command(flatten)]
     pub throttle: ThrottleConfig,
 
@@ -136,13 +143,25 @@ pub struct SessionConfig {
     pub cleanup_interval: Duration,
 }
 
-/// Sign-in throttling: failures are counted per (username, client address) and per client
-/// address over a sliding window.
+/// Sign-in throttling over a sliding window (see `auth/throttle.rs`): attempts are counted
+/// per (username, client network), per client network, and per username across every client
+/// without a device cookie; a device cookie from an earlier sign-in has its own budget.
 #[derive(Debug, Clone, Args)]
 pub struct ThrottleConfig {
-    /// Failed sign-ins allowed per username from one client address within the window.
+    /// Failed sign-ins allowed per username from one client network (an IPv4 address or an
+    /// IPv6 /64), or from one recognised device, within the window.
     #[arg(long = "login-max-failures", env = "TRACKLIST_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub max_failures: usize,
+
+    /// Failed sign-ins allowed per username within the window, summed over every client that
+    /// holds no device cookie for it: the ceiling on distributed guessing. Devices that signed
+    /// in before keep their own budget, so reaching it never locks the owner out.
+    #[arg(
+        long = "login-max-failures-per-account",
+        env = "TRACKLIST_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        default_value_t = 100
+    )]
+    pub max_failures_per_account: usize,
 
     /// Failed sign-ins allowed per client address, whatever the username, within the window.
     #[arg(
@@ -155,6 +174,10 @@ pub struct ThrottleConfig {
     /// The sliding window failures are counted over.
     #[arg(long = "login-window", env = "TRACKLIST_LOGIN_WINDOW", default_value = "15min", value_parser = humantime::parse_duration)]
     pub window: Duration,
+
+    /// Sign-ups allowed per client network within the window (each one costs a password hash).
+    #[arg(long = "signup-max-per-client", env = "TRACKLIST_SIGNUP_MAX_PER_CLIENT", default_value_t = 10)]
+    pub signup_max_per_client: usize,
 }
 
 /// The password-hashing pool (Argon2id costs ~15 ms of one core per check).
@@ -223,11 +246,14 @@ impl Config {
             secure_cookies: false,
             allow_signup: true,
             public_url: None,
+            trusted_proxies: Vec::new(),
             metrics_bind: None,
             throttle: ThrottleConfig {
                 max_failures: 5,
+                max_failures_per_account: 100,
                 max_failures_per_client: 50,
                 window: Duration::from_secs(15 * 60),
+                signup_max_per_client: 10,
             },
             hashing: HashingConfig {
                 concurrency: HashLimits::default().concurrency,
@@ -255,8 +281,16 @@ impl Config {
         if self.hashing.concurrency == 0 {
             bail!("--hash-concurrency must be at least 1");
         }
-        if self.throttle.max_failures == 0 || self.throttle.max_failures_per_client == 0 {
-            bail!("--login-max-failures and --login-max-failures-per-client must be at least 1");
+        let throttle = &self.throttle;
+        if [throttle.max_failures, throttle.max_failures_per_client, throttle.max_failures_per_account]
+            .contains(&0)
+        {
+            bail!(
+                "--login-max-failures, --login-max-failures-per-client and --login-max-failures-per-account must be at least 1"
+            );
+        }
+        if throttle.signup_max_per_client == 0 || throttle.window.is_zero() {
+            bail!("--signup-max-per-client and --login-window must be more than zero");
         }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
@@ -282,6 +316,14 @@ impl Default for SessionConfig {
             cleanup_interval: Duration::from_secs(3600),
         }
     }
+}
+
+/// A CIDR range, or a single address (a /32 or /128).
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither a CIDR range (10.0.0.0/8) nor an IP address"))
 }
 
 impl SessionConfig {

@@ -4,6 +4,7 @@
 //! The exceptions are the hot reads (the catalogue, session loads), which on SQLite go through
 //! direct read-only connections (`readers`). Row types stay in here; callers get domain values.
 
+pub mod devices;
 mod readers;
 pub mod sessions;
 pub mod tracks;

@@ -8,6 +8,8 @@
 pub mod auth;
 pub mod catalogue_cache;
 pub mod cli;
+pub mod client;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;

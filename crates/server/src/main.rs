@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Serve(config) => {
-            let app = Application::build(config).await?;
+            let app = Application::build(*config).await?;
             tracing::info!("listening on http://{}", app.local_addr()?);
             app.run_until_stopped(shutdown_signal()).await
         }

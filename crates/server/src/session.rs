@@ -20,7 +20,7 @@
 mod epoch;
 mod store;
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -36,6 +36,7 @@ use tower_sessions::session::Id;
 use tower_sessions::session_store::SessionStore;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
+use crate::clock::{millis, now_millis};
 use crate::config::{Config, SameSite, SessionConfig};
 use crate::db::users::Account;
 use crate::db::{self, Db};
@@ -101,12 +102,12 @@ pub struct SignedIn {
 /// Who is signing in, for the session list.
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
-    pub address: SocketAddr,
+    pub address: IpAddr,
     pub user_agent: Option<String>,
 }
 
 impl ClientInfo {
-    pub fn new(address: SocketAddr, headers: &HeaderMap) -> Self {
+    pub fn new(address: IpAddr, headers: &HeaderMap) -> Self {
         let user_agent = headers
             .get(header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
@@ -164,7 +165,7 @@ impl Sessions {
             user_id: account.id,
             expires_at,
             user_agent: client.user_agent.as_deref(),
-            client_addr: &client.address.ip().to_string(),
+            client_addr: &client.address.to_string(),
         };
         db::sessions::insert(&self.db, &row).await?;
         Ok(())
@@ -276,7 +277,8 @@ impl Sessions {
         &self.store
     }
 
-    /// Deletes expired records from the store and the index, every `cleanup_interval`.
+    /// Deletes expired records from the store and the index (and expired device cookies,
+    /// which share the clean-up's schedule), every `cleanup_interval`.
     pub async fn delete_expired_forever(self) {
         let mut interval = tokio::time::interval(self.config.cleanup_interval);
         loop {
@@ -286,6 +288,9 @@ impl Sessions {
             }
             if let Err(err) = db::sessions::delete_expired(&self.db, now_millis()).await {
                 tracing::error!(%err, "cannot delete expired session index rows");
+            }
+            if let Err(err) = db::devices::delete_expired(&self.db, now_millis()).await {
+                tracing::error!(%err, "cannot delete expired device cookies");
             }
         }
     }
@@ -304,14 +309,6 @@ fn new_reference() -> String {
     let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn now_millis() -> i64 {
-    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn millis(duration: std::time::Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Response middleware around the session layer:

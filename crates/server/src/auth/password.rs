@@ -12,9 +12,13 @@ use tokio::sync::Semaphore;
 
 /// Hashes and verifies passwords with Argon2id at OWASP's minimum parameters
 /// (19 MiB, 2 passes, 1 lane). Each hash runs on a blocking thread: at ~15 ms of CPU it would
-/// otherwise stall every request sharing the runtime worker. At most `concurrency` hashes run
-/// at once and at most `queue` wait; past that the caller is told to come back ([`HashError::Busy`])
-/// instead of piling up work that would starve every other request.
+/// otherwise stall every request sharing the runtime worker. Past a bounded queue the caller
+/// is told to come back ([`HashError::Busy`]) instead of piling up work that would starve
+/// every other request.
+///
+/// Checking a password (sign-in) and hashing a new one (sign-up, password change) wait in
+/// separate queues with separate slots, so a flood of sign-ups can fill only its own queue and
+/// never makes a sign-in wait behind it or answer 503 (SECURITY.md 25).
 #[derive(Clone)]
 pub struct Passwords {
     inner: Arc<Inner>,
@@ -24,9 +28,23 @@ struct Inner {
     argon2: Argon2<'static>,
     /// Verified against when the user does not exist, so that costs what a real check costs.
     dummy_hash: String,
+    /// Checks of a password against a stored hash.
+    verifying: Lane,
+    /// Hashes of new passwords.
+    hashing: Lane,
+}
+
+/// Slots that run hashes, and a bounded queue in front of them.
+struct Lane {
     running: Arc<Semaphore>,
     waiting: AtomicUsize,
     queue: usize,
+}
+
+impl Lane {
+    fn new(concurrency: usize, queue: usize) -> Self {
+        Self { running: Arc::new(Semaphore::new(concurrency.max(1))), waiting: AtomicUsize::new(0), queue }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +55,8 @@ pub enum HashError {
     Failed(#[from] anyhow::Error),
 }
 
-/// How many hashes may run and wait at once.
+/// How many password checks may run and wait at once; hashes of new passwords get half as
+/// many slots (at least one) and a quarter of the queue, in their own lane.
 #[derive(Debug, Clone, Copy)]
 pub struct HashLimits {
     pub concurrency: usize,
@@ -78,28 +97,36 @@ impl Passwords {
             .hash_password(b"a password nobody has", &salt)
             .context("hashing the dummy password")?
             .to_string();
-        let running = Arc::new(Semaphore::new(limits.concurrency.max(1)));
-        let inner = Inner { argon2, dummy_hash, running, waiting: AtomicUsize::new(0), queue: limits.queue };
+        let inner = Inner {
+            argon2,
+            dummy_hash,
+            verifying: Lane::new(limits.concurrency, limits.queue),
+            hashing: Lane::new(limits.concurrency / 2, (limits.queue / 4).max(1)),
+        };
         Ok(Self { inner: Arc::new(inner) })
     }
 
-    /// Hashes waiting for a free slot right now (for metrics).
+    /// Hashes waiting for a free slot right now, in both lanes (for metrics).
     pub fn queue_depth(&self) -> usize {
-        self.inner.waiting.load(Ordering::Relaxed)
+        let Inner { verifying, hashing, .. } = &*self.inner;
+        verifying.waiting.load(Ordering::Relaxed) + hashing.waiting.load(Ordering::Relaxed)
     }
 
-    /// Runs `job` on a blocking thread once a slot is free, or refuses when the queue is full.
+    /// Runs `job` on a blocking thread once a slot of the lane is free, or refuses when the
+    /// lane's queue is full.
     async fn run<T: Send + 'static>(
         &self,
+        lane: fn(&Inner) -> &Lane,
         job: impl FnOnce(&Inner) -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, HashError> {
         let inner = self.inner.clone();
-        if inner.waiting.fetch_add(1, Ordering::AcqRel) >= inner.queue {
-            inner.waiting.fetch_sub(1, Ordering::AcqRel);
+        let slots = lane(&inner);
+        if slots.waiting.fetch_add(1, Ordering::AcqRel) >= slots.queue {
+            slots.waiting.fetch_sub(1, Ordering::AcqRel);
             return Err(HashError::Busy);
         }
-        let permit = inner.running.clone().acquire_owned().await;
-        inner.waiting.fetch_sub(1, Ordering::AcqRel);
+        let permit = slots.running.clone().acquire_owned().await;
+        slots.waiting.fetch_sub(1, Ordering::AcqRel);
         let permit = permit.context("the hashing pool is closed")?;
         tokio::task::spawn_blocking(move || {
             let _slot = permit;
@@ -113,14 +140,17 @@ impl Passwords {
     /// A PHC-format hash of the NFKC-normalised password.
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let password = normalize_password(password);
-        self.run(move |inner| {
-            let salt = SaltString::generate(&mut OsRng);
-            inner
-                .argon2
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| hash.to_string())
-                .map_err(|err| anyhow::anyhow!("hashing a password: {err}"))
-        })
+        self.run(
+            |inner| &inner.hashing,
+            move |inner| {
+                let salt = SaltString::generate(&mut OsRng);
+                inner
+                    .argon2
+                    .hash_password(password.as_bytes(), &salt)
+                    .map(|hash| hash.to_string())
+                    .map_err(|err| anyhow::anyhow!("hashing a password: {err}"))
+            },
+        )
         .await
     }
 
@@ -129,18 +159,21 @@ impl Passwords {
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<Verdict, HashError> {
         let password = normalize_password(password);
         let stored = stored.map(str::to_owned);
-        self.run(move |inner| {
-            let is_real = stored.is_some();
-            let hash_text = stored.as_deref().unwrap_or(&inner.dummy_hash);
-            // An unparsable stored hash is a broken account, not a server error for everyone.
-            let Ok(hash) = PasswordHash::new(hash_text) else {
-                tracing::error!("a stored password hash is not in PHC format");
-                return Ok(Verdict { matches: false, needs_rehash: false });
-            };
-            let matches = inner.argon2.verify_password(password.as_bytes(), &hash).is_ok();
-            let needs_rehash = matches && is_real && inner.is_outdated(&hash);
-            Ok(Verdict { matches: matches && is_real, needs_rehash })
-        })
+        self.run(
+            |inner| &inner.verifying,
+            move |inner| {
+                let is_real = stored.is_some();
+                let hash_text = stored.as_deref().unwrap_or(&inner.dummy_hash);
+                // An unparsable stored hash is a broken account, not a server error for everyone.
+                let Ok(hash) = PasswordHash::new(hash_text) else {
+                    tracing::error!("a stored password hash is not in PHC format");
+                    return Ok(Verdict { matches: false, needs_rehash: false });
+                };
+                let matches = inner.argon2.verify_password(password.as_bytes(), &hash).is_ok();
+                let needs_rehash = matches && is_real && inner.is_outdated(&hash);
+                Ok(Verdict { matches: matches && is_real, needs_rehash })
+            },
+        )
         .await
     }
 }
@@ -200,7 +233,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_is_refused_instead_of_piling_up() {
-        let limits = HashLimits { concurrency: 1, queue: 2 };
+        let limits = HashLimits { concurrency: 1, queue: 8 };
         let passwords = Passwords::with_params(Params::new(19 * 1024, 2, 1, None).expect("valid"), limits)
             .expect("hasher");
         let attempts: Vec<_> = (0..12)

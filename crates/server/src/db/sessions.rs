@@ -96,7 +96,7 @@ pub async fn delete(db: &Db, reference: &str) -> sqlx::Result<()> {
 /// Sessions that have not expired, across all users.
 pub async fn count_active(db: &Db) -> sqlx::Result<i64> {
     const SQL: &str = "SELECT count(*) FROM user_sessions WHERE expires_at > $1";
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let now = crate::clock::now_millis();
     on_backend!(db, pool => sqlx::query_scalar(SQL).bind(now).fetch_one(pool).await)
 }
 

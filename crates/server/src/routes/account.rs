@@ -1,20 +1,26 @@
 //! Signing in and out: `POST /login`, `POST /logout`.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
 use shared::{ErrorBody, LoginForm, SuccessBody, validate};
 use tower_sessions::Session;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::Refused;
+use crate::auth::device;
+use crate::client::ClientAddr;
 use crate::error::{ApiError, Result};
 use crate::extract::FormOrJson;
 use crate::session::ClientInfo;
 use crate::state::AppState;
-use crate::{auth, metrics};
+use crate::{auth, db, metrics};
+
+/// Logged in place of a username that is no account's: it may be a password typed in the
+/// wrong field.
+const UNKNOWN: &str = "(no such account)";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout))
@@ -41,36 +47,56 @@ pub fn router() -> OpenApiRouter<AppState> {
     ))]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     session: Session,
     FormOrJson(form): FormOrJson<LoginForm>,
-) -> Result<Json<SuccessBody>> {
+) -> Result<impl IntoResponse> {
     form.validate().map_err(ApiError::invalid_fields)?;
     let username = validate::normalize_username(&form.username);
-    if let Err(err) = state.throttle.check(&username, client.ip()).await {
-        if matches!(err, ApiError::TooManyRequests { .. }) {
-            metrics::login("throttled");
-            tracing::warn!(event = "login_throttled", %username, %client, "sign-in throttled");
-        }
-        return Err(err);
-    }
-    let account = match auth::authenticate(&state, &username, &form.password).await {
-        Ok(account) => account,
+    let device_cookie = device::cookie_name(state.config.secure_cookies);
+    let device = device::recognise(&state.db, &headers, device_cookie, &username).await?;
+    let attempt = match state.throttle.begin_sign_in(&username, client, device.as_deref()).await {
+        Ok(attempt) => attempt,
         Err(err) => {
-            if matches!(err, ApiError::InvalidCredentials) {
-                metrics::login("failure");
-                state.throttle.record_failure(&username, client.ip()).await?;
-                tracing::warn!(event = "login_failed", %username, %client, "sign-in refused");
+            if matches!(err, ApiError::TooManyRequests { .. }) {
+                metrics::login("throttled");
+                // Named only if it is an account's name: what was typed may be a password.
+                let account = db::users::find_by_username(&state.db, &username).await?;
+                let username = account.as_ref().map_or(UNKNOWN, |account| account.username.as_str());
+                tracing::warn!(event = "login_throttled", username, %client, "sign-in throttled");
             }
             return Err(err);
         }
     };
+    let account = match auth::authenticate(&state, &username, &form.password).await {
+        Ok(Ok(account)) => account,
+        Ok(Err(refused)) => {
+            // The attempt stays counted.
+            metrics::login("failure");
+            let (user_id, username) = match &refused {
+                Refused::Account(account) => (Some(account.id), account.username.as_str()),
+                Refused::NoAccount => (None, UNKNOWN),
+            };
+            tracing::warn!(event = "login_failed", user_id, username, %client, "sign-in refused");
+            return Err(ApiError::InvalidCredentials);
+        }
+        Err(err) => {
+            state.throttle.abandoned(attempt).await?;
+            return Err(err);
+        }
+    };
     metrics::login("success");
-    state.throttle.record_success(&username, client.ip()).await?;
+    state.throttle.succeeded(attempt).await?;
     state.sessions.start(&session, &account, &ClientInfo::new(client, &headers)).await?;
+    let mut response = Json(SuccessBody::OK).into_response();
+    if device.is_none() {
+        let cookie =
+            device::remember(&state.db, account.id, device_cookie, state.config.secure_cookies).await?;
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
-    Ok(Json(SuccessBody::OK))
+    Ok(response)
 }
 
 /// Sign out.
@@ -85,7 +111,7 @@ async fn login(
     ))]
 async fn logout(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     session: Session,
 ) -> Result<Json<SuccessBody>> {
     // Read and delete in one go: checking or sliding the deadline first would only write a

@@ -1,15 +1,14 @@
 //! Accounts: sign-up, who am I, my sessions, my password.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use shared::{ErrorBody, FieldErrors, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{self, policy};
+use crate::client::ClientAddr;
 use crate::db;
 use crate::error::{ApiError, Result};
 use crate::extract::{CurrentUser, FormOrJson, Path};
@@ -49,7 +48,7 @@ async fn me(CurrentUser { account, .. }: CurrentUser) -> Json<User> {
     ))]
 async fn sign_up(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     FormOrJson(form): FormOrJson<SignupForm>,
 ) -> Result<(StatusCode, Json<User>)> {
     if !state.config.allow_signup {
@@ -57,6 +56,8 @@ async fn sign_up(
     }
     form.validate().map_err(ApiError::invalid_fields)?;
     policy::check_new_password(&form.password, &form.username).map_err(|m| field_error("password", m))?;
+    // Counted before the hash it costs; sign-ups hash in their own lane (see `Passwords`).
+    state.throttle.begin_sign_up(client).await?;
     let account =
         auth::create_account(&state.db, &state.passwords, &form.username, &form.password, false).await?;
     tracing::info!(event = "user_created", user_id = account.id, username = %account.username, %client, "account created");
@@ -80,19 +81,25 @@ async fn sign_up(
     ))]
 async fn change_password(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     CurrentUser { account, signed_in, session }: CurrentUser,
     FormOrJson(change): FormOrJson<PasswordChange>,
 ) -> Result<Json<SuccessBody>> {
     change.validate().map_err(ApiError::invalid_fields)?;
     // Guessing the current password from a stolen session is throttled like sign-in.
-    state.throttle.check(&account.username, client.ip()).await?;
-    let verdict = state.passwords.verify(&change.current_password, Some(&account.password_hash)).await?;
+    let attempt = state.throttle.begin_sign_in(&account.username, client, None).await?;
+    let verdict = match state.passwords.verify(&change.current_password, Some(&account.password_hash)).await {
+        Ok(verdict) => verdict,
+        Err(err) => {
+            state.throttle.abandoned(attempt).await?;
+            return Err(err.into());
+        }
+    };
     if !verdict.matches {
-        state.throttle.record_failure(&account.username, client.ip()).await?;
         tracing::warn!(event = "password_change_refused", user_id = account.id, %client, "wrong current password");
         return Err(field_error("current_password", "is not your current password".into()));
     }
+    state.throttle.succeeded(attempt).await?;
     policy::check_new_password(&change.new_password, &account.username)
         .map_err(|m| field_error("new_password", m))?;
     let hash = state.passwords.hash(&change.new_password).await?;
@@ -130,7 +137,7 @@ async fn sessions(
     ))]
 async fn revoke_other_sessions(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     CurrentUser { account, signed_in, .. }: CurrentUser,
 ) -> Result<Json<SuccessBody>> {
     let revoked = state.sessions.revoke_all(account.id, Some(&signed_in.reference)).await?;
@@ -150,7 +157,7 @@ async fn revoke_other_sessions(
     ))]
 async fn revoke_session(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     CurrentUser { account, signed_in, session }: CurrentUser,
     Path(reference): Path<String>,
 ) -> Result<Json<SuccessBody>> {

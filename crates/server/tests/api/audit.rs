@@ -71,13 +71,19 @@ async fn item_23_account_events_are_logged_without_secrets() {
     for attempt in 0..3 {
         app.login(&Client::new(), "audited", &format!("{wrong_password} {attempt}")).await;
     }
+    // A password typed into the username field, and a username that would forge a log line.
+    let misplaced = "misplaced password 5521";
+    let forged = "x\n2026-01-01T00:00:00Z  INFO forged event=\"login_succeeded\"";
+    for username in [misplaced, forged] {
+        assert_eq!(app.login(&Client::new(), username, "whatever").await.status(), StatusCode::UNAUTHORIZED);
+    }
 
     let text = String::from_utf8_lossy(&logs.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
     let line = |event: &str| {
         text.lines().find(|line| line.contains(event) && line.contains("audited")).map(str::to_owned)
     };
     let failed = line("event=\"login_failed\"").expect("a login_failed event");
-    assert!(failed.contains("client=127.0.0.1:"), "{failed}");
+    assert!(failed.split_whitespace().any(|field| field == "client=127.0.0.1"), "{failed}");
     let succeeded = line("event=\"login_succeeded\"").expect("a login_succeeded event");
     assert!(succeeded.contains(&format!("user_id={}", account.id)), "{succeeded}");
     let user_id = format!("user_id={}", account.id);
@@ -86,7 +92,8 @@ async fn item_23_account_events_are_logged_without_secrets() {
         assert!(text.lines().any(|l| l.contains(&tag) && l.contains(&user_id)), "no {event} event");
     }
     assert!(line("event=\"login_throttled\"").is_some(), "no login_throttled event");
-    for secret in [wrong_password, PASSWORD, new_password] {
+    assert!(!text.lines().any(|line| line.contains("INFO forged")), "a username forged a log line");
+    for secret in [wrong_password, PASSWORD, new_password, misplaced] {
         assert!(!text.contains(secret), "a password reached the log");
     }
     for id in [first_session_id, session_id] {

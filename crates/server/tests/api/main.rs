@@ -20,5 +20,6 @@ mod scale_out;
 mod security;
 mod sessions;
 mod spa;
+mod throttling;
 mod tracks;
 mod users;
