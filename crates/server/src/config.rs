@@ -104,6 +104,9 @@ pub struct Config {
     pub throttle: ThrottleConfig,
 
     #[command(flatten)]
+    pub connections: ConnectionConfig,
+
+    #[command(flatten)]
     pub hashing: HashingConfig,
 
     /// Serve Prometheus metrics at `/metrics` on this separate address (e.g. 127.0.0.1:9100),
@@ -178,6 +181,32 @@ pub struct ThrottleConfig {
     /// Sign-ups allowed per client network within the window (each one costs a password hash).
     #[arg(long = "signup-max-per-client", env = "TRACKLIST_SIGNUP_MAX_PER_CLIENT", default_value_t = 10)]
     pub signup_max_per_client: usize,
+}
+
+/// How long clients may take and how many may be connected (see `serve.rs`).
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionConfig {
+    /// Time a client has to send a request's headers (the first, or the next on a kept-alive
+    /// connection); then the connection is closed.
+    #[arg(long = "header-timeout", env = "TRACKLIST_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Longest pause while a request body arrives; then 408.
+    #[arg(long = "body-timeout", env = "TRACKLIST_BODY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub body_timeout: Duration,
+
+    /// Longest time from a request's headers to its response; then 503.
+    #[arg(long = "request-timeout", env = "TRACKLIST_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Connections held open at once; beyond it new ones wait in the kernel's queue.
+    #[arg(long = "max-connections", env = "TRACKLIST_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// On shutdown, how long requests in flight may take to finish before their connections
+    /// are closed.
+    #[arg(long = "shutdown-timeout", env = "TRACKLIST_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
 }
 
 /// The password-hashing pool (Argon2id costs ~15 ms of one core per check).
@@ -255,6 +284,13 @@ impl Config {
                 window: Duration::from_secs(15 * 60),
                 signup_max_per_client: 10,
             },
+            connections: ConnectionConfig {
+                header_timeout: Duration::from_secs(10),
+                body_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(30),
+                max_connections: 4096,
+                shutdown_timeout: Duration::from_secs(10),
+            },
             hashing: HashingConfig {
                 concurrency: HashLimits::default().concurrency,
                 queue: HashLimits::default().queue,
@@ -277,6 +313,16 @@ impl Config {
         }
         if session.cleanup_interval.is_zero() {
             bail!("--session-cleanup-interval must be longer than zero");
+        }
+        let connections = &self.connections;
+        if [connections.header_timeout, connections.body_timeout, connections.request_timeout]
+            .iter()
+            .any(Duration::is_zero)
+            || connections.max_connections == 0
+        {
+            bail!(
+                "--header-timeout, --body-timeout, --request-timeout and --max-connections must be more than zero"
+            );
         }
         if self.hashing.concurrency == 0 {
             bail!("--hash-concurrency must be at least 1");

@@ -35,6 +35,12 @@ pub enum ApiError {
     TooManyRequests { retry_after: std::time::Duration },
     #[error("{detail}")]
     Validation { detail: String, fields: Option<FieldErrors> },
+    /// The request body stalled for longer than `--body-timeout`.
+    #[error("The request body arrived too slowly")]
+    BodyTimeout,
+    /// The request ran past `--request-timeout`.
+    #[error("The request took too long")]
+    RequestTimeout,
     /// The database or the session store is out of reach.
     #[error("Service temporarily unavailable")]
     Unavailable,
@@ -68,7 +74,8 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Unavailable | Self::Busy | Self::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +94,8 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Validation { .. } => "validation",
             Self::TooManyRequests { .. } => "too_many_attempts",
+            Self::BodyTimeout => "body_timeout",
+            Self::RequestTimeout => "request_timeout",
             Self::Unavailable => "unavailable",
             Self::Busy => "busy",
             Self::Internal(_) => "internal",
@@ -192,6 +201,22 @@ pub async fn json_for_bare_failures(response: Response) -> Response {
         return ApiError::Unavailable.into_response();
     }
     response
+}
+
+/// Answers 503 when the request runs past `limit` (`--request-timeout`); what it was doing
+/// is dropped, as when the client goes away.
+pub async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "request timed out");
+            ApiError::RequestTimeout.into_response()
+        }
+    }
 }
 
 /// Router fallback: unknown API paths answer JSON, not an empty 404.

@@ -62,8 +62,16 @@ where
     }
 }
 
-/// Axum answers 413 when a body passes the configured limit.
-fn body_error(status: StatusCode, text: String) -> ApiError {
+/// Axum answers 413 when a body passes the configured limit; a body that stalls past
+/// `--body-timeout` fails with tower-http's timeout error somewhere in the cause chain.
+fn body_error(err: &(dyn std::error::Error + 'static), status: StatusCode, text: String) -> ApiError {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::BodyTimeout;
+        }
+        cause = err.source();
+    }
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge
     } else {
@@ -79,7 +87,7 @@ impl From<JsonRejection> for ApiError {
             }
             JsonRejection::JsonDataError(err) => Self::unprocessable(err.body_text()),
             JsonRejection::JsonSyntaxError(err) => Self::unprocessable(err.body_text()),
-            JsonRejection::BytesRejection(err) => body_error(err.status(), err.body_text()),
+            JsonRejection::BytesRejection(err) => body_error(&err, err.status(), err.body_text()),
             other => Self::BadRequest(other.body_text()),
         }
     }
@@ -93,7 +101,7 @@ impl From<FormRejection> for ApiError {
             ),
             FormRejection::FailedToDeserializeForm(err) => Self::unprocessable(err.body_text()),
             FormRejection::FailedToDeserializeFormBody(err) => Self::unprocessable(err.body_text()),
-            FormRejection::BytesRejection(err) => body_error(err.status(), err.body_text()),
+            FormRejection::BytesRejection(err) => body_error(&err, err.status(), err.body_text()),
             other => Self::BadRequest(other.body_text()),
         }
     }

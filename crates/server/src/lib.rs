@@ -18,6 +18,7 @@ pub mod extract;
 pub mod headers;
 pub mod metrics;
 pub mod routes;
+pub mod serve;
 pub mod session;
 pub mod spa;
 pub mod startup;

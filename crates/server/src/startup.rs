@@ -11,6 +11,7 @@ use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::password::{HashLimits, Passwords};
@@ -21,7 +22,7 @@ use crate::db::Db;
 use crate::session::{self, CookiePolicy, Sessions, Store};
 use crate::spa::Spa;
 use crate::state::{AppState, Components};
-use crate::{demo, error, headers, metrics, routes};
+use crate::{demo, error, headers, metrics, routes, serve};
 
 /// A configured server with its listener bound, ready to run.
 pub struct Application {
@@ -92,10 +93,13 @@ impl Application {
         let metrics = self.metrics_listener.map(|listener| {
             tokio::spawn(axum::serve(listener, metrics::router(self.state.clone())).into_future())
         });
-        let served =
-            axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown)
-                .await;
+        let connections = &self.state.config.connections;
+        let limits = serve::Limits {
+            header_timeout: connections.header_timeout,
+            max_connections: connections.max_connections,
+            shutdown_timeout: connections.shutdown_timeout,
+        };
+        let served = serve::serve(self.listener, self.router, limits, shutdown).await;
         cleanup.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
@@ -127,6 +131,9 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
     let app = app
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(session::layer(store, policy))
+        // Inside the response fix-ups below, so a timeout gets the same headers as any answer.
+        .layer(middleware::from_fn_with_state(state.config.connections.request_timeout, error::time_limit))
+        .layer(RequestBodyTimeoutLayer::new(state.config.connections.body_timeout))
         // Outside the session layer, so it sees the cookies that layer sets.
         .layer(middleware::map_response_with_state(policy, session::harden_cookies))
         .layer(middleware::map_response(error::json_for_bare_failures))

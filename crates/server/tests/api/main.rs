@@ -7,6 +7,7 @@ mod services;
 mod account;
 mod audit;
 mod cli;
+mod connections;
 mod errors;
 mod faults;
 mod fuzz;
