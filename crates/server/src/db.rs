@@ -30,6 +30,11 @@ fn reader_count() -> usize {
     std::thread::available_parallelism().map_or(8, |cores| cores.get() * 2).max(4)
 }
 
+/// Session loads are quick reads on the request's thread: one connection per runtime thread.
+fn session_reader_count() -> usize {
+    std::thread::available_parallelism().map_or(4, |cores| cores.get() + 1)
+}
+
 /// A connection pool to the configured engine.
 #[derive(Debug, Clone)]
 pub enum Db {
@@ -131,6 +136,27 @@ impl Db {
             Self::Sqlite { pool, readers }
         };
         Ok(db)
+    }
+
+    /// The same database through connections of its own, for the session loads every signed-in
+    /// request makes: a burst of slow catalogue reads holding every ordinary connection must
+    /// not make signed-in requests wait (or fail) behind it. Writes share the writer pool on
+    /// SQLite, where there is only one writer anyway.
+    pub fn session_budget(&self) -> anyhow::Result<Self> {
+        Ok(match self {
+            Self::Sqlite { pool, .. } => {
+                let options = pool.connect_options();
+                let readers = Readers::open(options.get_filename(), session_reader_count(), ACQUIRE_TIMEOUT)?;
+                Self::Sqlite { pool: pool.clone(), readers }
+            }
+            Self::Postgres { pool } => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_lazy_with((*pool.connect_options()).clone());
+                Self::Postgres { pool }
+            }
+        })
     }
 
     /// Whether the database answers (for `/readyz`).

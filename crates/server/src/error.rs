@@ -25,6 +25,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("Method not allowed")]
     MethodNotAllowed,
+    /// The `Host` is not one this server answers for (DNS rebinding).
+    #[error("This server does not serve that host")]
+    MisdirectedRequest,
     #[error("{0}")]
     Conflict(&'static str),
     #[error("Request body is too large")]
@@ -69,6 +72,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MisdirectedRequest => StatusCode::MISDIRECTED_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -89,6 +93,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::MisdirectedRequest => "misdirected_request",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",

@@ -1,8 +1,12 @@
-//! Security headers on every response (SECURITY.md 21) and the cross-site request check
-//! (SECURITY.md 11–14).
+//! Security headers on every response (SECURITY.md 21), the cross-site request check
+//! (SECURITY.md 11–14), the `Host` allowlist (SECURITY.md 29) and the screening of client
+//! request ids (SECURITY.md 28).
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use std::net::IpAddr;
+
+use axum::http::uri::Authority;
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -54,6 +58,63 @@ pub async fn same_origin_only(State(state): State<AppState>, request: Request, n
     next.run(request).await
 }
 
+/// Answers 421 to a request for a host this server is not (DNS rebinding: a hostile page whose
+/// name now resolves to us). With `--public-url`, only its host is served; without it, a
+/// server bound to loopback serves only loopback names. Health probes address instances by
+/// whatever name the orchestrator uses, so `/healthz` and `/readyz` are exempt.
+pub async fn expected_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let probe = matches!(request.uri().path(), "/healthz" | "/readyz");
+    let config = &state.config;
+    let allowed = probe
+        || request.headers().get(header::HOST).and_then(|host| host.to_str().ok()).is_none_or(|host| {
+            is_expected_host(host, config.public_url.as_deref(), config.bind.ip().is_loopback())
+        });
+    if !allowed {
+        tracing::warn!(event = "wrong_host", host = ?request.headers().get(header::HOST), "request for another host refused");
+        return ApiError::MisdirectedRequest.into_response();
+    }
+    next.run(request).await
+}
+
+fn is_expected_host(host: &str, public_url: Option<&str>, loopback_bind: bool) -> bool {
+    let Ok(host) = host.parse::<Authority>() else {
+        return false;
+    };
+    match public_url.and_then(|url| url.parse::<Uri>().ok()) {
+        Some(public) => {
+            let default_port = if public.scheme_str() == Some("https") { 443 } else { 80 };
+            public.authority().is_some_and(|expected| {
+                expected.host().eq_ignore_ascii_case(host.host())
+                    && expected.port_u16().unwrap_or(default_port) == host.port_u16().unwrap_or(default_port)
+            })
+        }
+        None if loopback_bind => {
+            let name = host.host().trim_start_matches('[').trim_end_matches(']');
+            match name.parse::<IpAddr>() {
+                Ok(address) => address.is_loopback(),
+                Err(_) => {
+                    name.eq_ignore_ascii_case("localhost")
+                        || name.to_ascii_lowercase().ends_with(".localhost")
+                }
+            }
+        }
+        None => true,
+    }
+}
+
+/// Drops a client's `x-request-id` unless it is short and plain (`[A-Za-z0-9._-]{1,128}`), so
+/// the id layer gives the request a fresh one: request ids go into every log line.
+pub async fn plain_request_id(mut request: Request, next: Next) -> Response {
+    let plain = |id: &HeaderValue| {
+        (1..=128).contains(&id.len())
+            && id.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    };
+    if request.headers().get("x-request-id").is_some_and(|id| !plain(id)) {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
+}
+
 fn is_same_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
     if headers.get("sec-fetch-site").is_some_and(|site| site == "cross-site") {
         return false;
@@ -96,6 +157,22 @@ mod tests {
             &headers(&[("host", "internal:3000"), ("origin", "https://app.test")]),
             Some("https://app.test/")
         ));
+    }
+
+    #[test]
+    fn only_the_public_host_or_loopback_names_are_served() {
+        let public = Some("https://tracks.example");
+        assert!(is_expected_host("tracks.example", public, false));
+        assert!(is_expected_host("TRACKS.example:443", public, false));
+        assert!(!is_expected_host("tracks.example:8443", public, false));
+        assert!(!is_expected_host("127.0.0.1:3000", public, true));
+        for loopback in ["localhost:3000", "127.0.0.1:3000", "[::1]:3000", "app.localhost"] {
+            assert!(is_expected_host(loopback, None, true), "{loopback}");
+        }
+        for other in ["evil.example", "evil.example:3000", "10.0.0.1:3000", "localhost.evil.example"] {
+            assert!(!is_expected_host(other, None, true), "{other}");
+            assert!(is_expected_host(other, None, false), "{other}");
+        }
     }
 
     #[test]

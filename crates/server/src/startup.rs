@@ -37,13 +37,14 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
         let db = Db::connect(&config.database.database_url).await?;
-        let store = Store::open(&db, config.database.session_store.as_deref()).await?;
+        let session_db = db.session_budget()?;
+        let store = Store::open(&session_db, config.database.session_store.as_deref()).await?;
         let state = AppState::new(Components {
             throttle: LoginThrottle::new(
                 config.throttle.clone(),
                 store.redis().map(|pool| (pool.clone(), config.database.redis_key_prefix.clone())),
             ),
-            sessions: Sessions::new(db.clone(), store.clone(), config.session.clone()),
+            sessions: Sessions::new(session_db, store.clone(), config.session.clone()),
             pages: PageCache::new(config.catalogue_cache_mib.saturating_mul(1024 * 1024)),
             db,
             passwords: Passwords::new(HashLimits {
@@ -139,12 +140,14 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
         .layer(middleware::map_response(error::json_for_bare_failures))
         // Before any handler or session work: a refused request changes nothing.
         .layer(middleware::from_fn_with_state(state.clone(), headers::same_origin_only))
+        .layer(middleware::from_fn_with_state(state.clone(), headers::expected_host))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
         .layer(CompressionLayer::new())
         // Every request gets an id (or keeps the proxy's), logged in its span and returned.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(headers::plain_request_id))
         .with_state(state);
     Ok(app)
 }

@@ -136,7 +136,7 @@ impl TrackUpdate {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ListQuery {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", param(minimum = 0))]
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10_000))]
     pub skip: i64,
     #[serde(default = "ListQuery::default_limit")]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
@@ -156,6 +156,10 @@ impl Default for ListQuery {
 impl ListQuery {
     pub const DEFAULT_LIMIT: i64 = 20;
     pub const MAX_LIMIT: i64 = 100;
+    /// Pages start at most this far in: a deeper OFFSET makes the database step over that
+    /// many rows for every request, which a client could ask for at will. Searching narrows
+    /// a catalogue better than paging 500 pages in.
+    pub const MAX_SKIP: i64 = 10_000;
 
     fn default_limit() -> i64 {
         Self::DEFAULT_LIMIT
@@ -163,7 +167,13 @@ impl ListQuery {
 
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut check = Checker::default();
-        check.field("skip", || if self.skip < 0 { Err("must be 0 or more".into()) } else { Ok(()) });
+        check.field("skip", || {
+            if (0..=Self::MAX_SKIP).contains(&self.skip) {
+                Ok(())
+            } else {
+                Err(format!("must be between 0 and {}", Self::MAX_SKIP))
+            }
+        });
         check.field("limit", || {
             if (1..=Self::MAX_LIMIT).contains(&self.limit) {
                 Ok(())

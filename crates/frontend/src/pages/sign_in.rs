@@ -17,7 +17,10 @@ pub fn SignInPage() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let query = use_query_map();
-    let next = move || safe_next(query.with_untracked(|q| q.get("next")));
+    let next = move || {
+        let origin = window().location().origin().unwrap_or_default();
+        safe_next(query.with_untracked(|q| q.get("next")).as_deref(), &origin)
+    };
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());

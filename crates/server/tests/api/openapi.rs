@@ -131,5 +131,6 @@ async fn documented_limits_are_the_ones_the_validation_applies() {
     let parameter =
         |name: &str| &parameters.iter().find(|p| p["name"] == name).expect("documented")["schema"];
     assert_eq!(limit(&parameter("limit")["maximum"]), ListQuery::MAX_LIMIT);
+    assert_eq!(limit(&parameter("skip")["maximum"]), ListQuery::MAX_SKIP);
     assert_eq!(length(&parameter("q")["maxLength"]), TRACK_TEXT_MAX);
 }

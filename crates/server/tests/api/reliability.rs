@@ -3,6 +3,8 @@
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
+use tracklist::db::Db;
+
 use crate::helpers::{TestApp, cookie_client, futures_join_all};
 
 #[tokio::test]
@@ -163,4 +165,50 @@ async fn a_flood_of_sign_ins_is_shed_with_503_and_retry_after_not_queued() {
     assert!(answers.iter().any(|(status, ..)| *status == StatusCode::OK), "the ones let in succeed");
     // Other requests are unaffected.
     assert_eq!(Client::new().get(app.url("/tracks")).send().await.expect("sent").status(), StatusCode::OK);
+}
+
+/// Holds every ordinary database connection with reads that take `for_how_long`.
+async fn occupy_the_catalogue_connections(
+    app: &TestApp,
+    for_how_long: std::time::Duration,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..16)
+        .map(|_| {
+            let db = app.state.db.clone();
+            tokio::spawn(async move {
+                let _ = match db {
+                    Db::Sqlite { readers, .. } => readers
+                        .slow(move |_| {
+                            std::thread::sleep(for_how_long);
+                            Ok(())
+                        })
+                        .await
+                        .map_err(drop),
+                    Db::Postgres { pool } => sqlx::query("SELECT pg_sleep($1)")
+                        .bind(for_how_long.as_secs_f64())
+                        .execute(&pool)
+                        .await
+                        .map(drop)
+                        .map_err(drop),
+                };
+            })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn signed_in_requests_do_not_wait_behind_slow_catalogue_reads() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    let slow_reads = occupy_the_catalogue_connections(&app, std::time::Duration::from_secs(2)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let started = std::time::Instant::now();
+    let me = client.get(app.url("/users/me")).send().await.expect("sent");
+
+    assert_eq!(me.status(), StatusCode::OK);
+    assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "{:?}", started.elapsed());
+    for read in slow_reads {
+        read.await.expect("the slow read");
+    }
 }

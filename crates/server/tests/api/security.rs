@@ -65,8 +65,15 @@ async fn item_11_behind_a_proxy_only_the_public_url_is_our_origin() {
     app.create_user("alice", false).await;
     let own_origin = app.address.clone();
 
-    assert_eq!(login_from(&app, &[("origin", "https://tracks.example")]).await.status(), StatusCode::OK);
-    assert_eq!(login_from(&app, &[("origin", &own_origin)]).await.status(), StatusCode::FORBIDDEN);
+    let public_host = ("host", "tracks.example");
+    assert_eq!(
+        login_from(&app, &[public_host, ("origin", "https://tracks.example")]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        login_from(&app, &[public_host, ("origin", &own_origin)]).await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -170,6 +177,89 @@ async fn item_21_the_spa_page_allows_only_its_own_scripts_and_wasm() {
         assert!(csp.contains(directive), "{directive} missing from {csp}");
     }
     assert!(!csp.contains("unsafe-inline"), "{csp}");
-    // echo -n "$loader" | openssl sha256 -binary | base64
-    assert!(csp.contains("'sha256-"), "{csp}");
+    // The hash allows exactly the served loader: echo -n "$loader" | openssl sha256 -binary | base64
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(loader.as_bytes()));
+    assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp} does not allow the loader ({hash})");
+}
+
+#[tokio::test]
+async fn item_16_unknown_users_cost_what_wrong_passwords_cost() {
+    let app = TestApp::spawn_with(|config| {
+        config.throttle.max_failures = usize::MAX;
+        config.throttle.max_failures_per_client = usize::MAX;
+        config.throttle.max_failures_per_account = usize::MAX;
+    })
+    .await;
+    app.create_user("alice", false).await;
+    let time = |username: &'static str| {
+        let app = &app;
+        async move {
+            let started = std::time::Instant::now();
+            let response = app.login(&Client::new(), username, "not the password at all").await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            started.elapsed()
+        }
+    };
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for _ in 0..15 {
+        known.push(time("alice").await);
+        unknown.push(time("nobody").await);
+    }
+    known.sort();
+    unknown.sort();
+
+    let ratio = unknown[7].as_secs_f64() / known[7].as_secs_f64();
+    assert!((0.5..=2.0).contains(&ratio), "median unknown {:?} vs known {:?}", unknown[7], known[7]);
+}
+
+#[tokio::test]
+async fn item_28_client_request_ids_are_kept_only_when_short_and_plain() {
+    let app = TestApp::spawn().await;
+    let id_for = |sent: String| {
+        let url = app.url("/healthz");
+        async move {
+            let response = Client::new().get(url).header("x-request-id", &sent).send().await.expect("sent");
+            response.headers()["x-request-id"].to_str().expect("text").to_owned()
+        }
+    };
+
+    assert_eq!(id_for("edge-7f3a.42_b".into()).await, "edge-7f3a.42_b");
+    for unsafe_id in
+        ["two words".to_owned(), "tab\there".to_owned(), "x".repeat(129), "semi;colon/slash".to_owned()]
+    {
+        let given = id_for(unsafe_id.clone()).await;
+        assert_ne!(given, unsafe_id);
+        assert_eq!(given.len(), 36, "a fresh UUID replaces {unsafe_id:?}, got {given}");
+    }
+}
+
+#[tokio::test]
+async fn item_29_other_hosts_get_421_on_a_loopback_bind() {
+    let app = TestApp::spawn().await;
+    let port = app.address.rsplit(':').next().expect("a port").to_owned();
+    let with_host =
+        |host: String, path: &'static str| Client::new().get(app.url(path)).header("host", host).send();
+
+    let rebound = with_host(format!("evil.example:{port}"), "/tracks").await.expect("sent");
+    assert_error(rebound, StatusCode::MISDIRECTED_REQUEST, "This server does not serve that host").await;
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}"), format!("[::1]:{port}")] {
+        assert_eq!(
+            with_host(host.clone(), "/tracks").await.expect("sent").status(),
+            StatusCode::OK,
+            "{host}"
+        );
+    }
+    // Probes name instances however their orchestrator does.
+    assert_eq!(with_host("10.1.2.3:80".into(), "/healthz").await.expect("sent").status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn item_29_with_a_public_url_only_its_host_is_served() {
+    let app = TestApp::spawn_with(|config| config.public_url = Some("https://tracks.example".into())).await;
+    let get = |host: &'static str| Client::new().get(app.url("/tracks")).header("host", host).send();
+
+    assert_eq!(get("tracks.example").await.expect("sent").status(), StatusCode::OK);
+    assert_eq!(get("localhost").await.expect("sent").status(), StatusCode::MISDIRECTED_REQUEST);
 }
