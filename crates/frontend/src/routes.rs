@@ -54,6 +54,11 @@ pub fn safe_next(next: Option<&str>, origin: &str) -> String {
     }
 }
 
+/// Sets the document title as `"{page} · Tracklist"`.
+pub fn set_title(page: &str) {
+    leptos::prelude::document().set_title(&format!("{page} · Tracklist"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,9 +91,4 @@ mod tests {
         }
         assert_eq!(safe_next(None, ORIGIN), "/");
     }
-}
-
-/// Sets the document title as `"{page} · Tracklist"`.
-pub fn set_title(page: &str) {
-    leptos::prelude::document().set_title(&format!("{page} · Tracklist"));
 }
