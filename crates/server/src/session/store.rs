@@ -14,7 +14,6 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
-use sqlx::{PgPool, SqlitePool};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tower_sessions::session::{Id, Record};
@@ -26,7 +25,7 @@ use tower_sessions_redis_store::fred::prelude::{
 };
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use crate::db::{Db, Readers};
+use crate::db::{Db, Readers, on_backend};
 
 use self::memory::MemoryStore;
 
@@ -35,16 +34,16 @@ const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub enum Store {
-    /// Records are created through `store`, updated through `pool` (see [`update_sqlite`]) and
-    /// read back through `readers` (see [`load_sqlite`]).
+    /// Records are created through `store`, updated in `db` (see [`update_in_database`]) and
+    /// read back through `db`'s readers (see [`load_sqlite`]).
     Sqlite {
         store: SqliteStore,
-        pool: SqlitePool,
-        readers: Readers,
+        db: Db,
     },
+    /// Records are created and read through `store`, updated in `db`.
     Postgres {
         store: PostgresStore,
-        pool: PgPool,
+        db: Db,
     },
     Redis {
         store: RedisStore<RedisPool>,
@@ -66,15 +65,15 @@ impl Store {
             return Ok(Self::Redis { store: RedisStore::new(pool.clone()), pool });
         }
         Ok(match db {
-            Db::Sqlite { pool, readers } => {
+            Db::Sqlite { pool, .. } => {
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await.context("cannot create the session table")?;
-                Self::Sqlite { store, pool: pool.clone(), readers: readers.clone() }
+                Self::Sqlite { store, db: db.clone() }
             }
             Db::Postgres { pool } => {
                 let store = PostgresStore::new(pool.clone());
                 store.migrate().await.context("cannot create the session table")?;
-                Self::Postgres { store, pool: pool.clone() }
+                Self::Postgres { store, db: db.clone() }
             }
         })
     }
@@ -124,48 +123,49 @@ async fn load_sqlite(readers: &Readers, id: &Id) -> session_store::Result<Option
     let data: Option<Vec<u8>> = readers
         .quick(move |conn| conn.prepare_cached(SQL)?.query_row(params![id, now], |row| row.get(0)).optional())
         .await
-        .map_err(|err| session_store::Error::Backend(err.to_string()))?;
+        .map_err(backend_error)?;
     data.map(|data| rmp_serde::from_slice(&data).map_err(|err| session_store::Error::Decode(err.to_string())))
         .transpose()
 }
 
-/// Updates the record if it still exists (see the module doc); the same encoding and table as
-/// `SqliteStore`, whose `save` would insert it again.
-async fn update_sqlite(pool: &SqlitePool, record: &Record) -> session_store::Result<()> {
-    const SQL: &str = "UPDATE tower_sessions SET data = $1, expiry_date = $2 WHERE id = $3";
-    let data = rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))?;
-    sqlx::query(SQL)
-        .bind(data)
-        .bind(record.expiry_date)
-        .bind(record.id.to_string())
-        .execute(pool)
-        .await
-        .map_err(|err| session_store::Error::Backend(err.to_string()))?;
-    Ok(())
+/// Updates the record if it still exists (see the module doc), in the table and encoding of
+/// the sqlx store for `db`'s engine, whose `save` would insert it again.
+async fn update_in_database(db: &Db, record: &Record) -> session_store::Result<()> {
+    let sql = match db {
+        Db::Sqlite { .. } => "UPDATE tower_sessions SET data = $1, expiry_date = $2 WHERE id = $3",
+        Db::Postgres { .. } => {
+            r#"UPDATE "tower_sessions"."session" SET data = $1, expiry_date = $2 WHERE id = $3"#
+        }
+    };
+    let data = encode(record)?;
+    let id = record.id.to_string();
+    on_backend!(db, pool => {
+        sqlx::query(sql).bind(&data).bind(record.expiry_date).bind(&id).execute(pool).await.map(drop)
+    })
+    .map_err(backend_error)
 }
 
-/// As [`update_sqlite`], on `PostgresStore`'s table.
-async fn update_postgres(pool: &PgPool, record: &Record) -> session_store::Result<()> {
-    const SQL: &str = r#"UPDATE "tower_sessions"."session" SET data = $1, expiry_date = $2 WHERE id = $3"#;
-    let data = rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))?;
-    sqlx::query(SQL)
-        .bind(data)
-        .bind(record.expiry_date)
-        .bind(record.id.to_string())
-        .execute(pool)
-        .await
-        .map_err(|err| session_store::Error::Backend(err.to_string()))?;
-    Ok(())
+fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+    rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))
+}
+
+fn backend_error(err: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
 }
 
 /// `SET … XX`, as `RedisStore::save` does, but a key that is gone is not an error: that store
 /// reads Redis's nil answer as a failure, which would fail the request.
 async fn update_redis(pool: &RedisPool, record: &Record) -> session_store::Result<()> {
-    let data = rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))?;
     let expiry = Expiration::EXAT(record.expiry_date.unix_timestamp());
-    pool.set::<Value, _, _>(record.id.to_string(), data, Some(expiry), Some(SetOptions::XX), false)
-        .await
-        .map_err(|err| session_store::Error::Backend(err.to_string()))?;
+    pool.set::<Value, _, _>(
+        record.id.to_string(),
+        encode(record)?,
+        Some(expiry),
+        Some(SetOptions::XX),
+        false,
+    )
+    .await
+    .map_err(backend_error)?;
     Ok(())
 }
 
@@ -200,8 +200,7 @@ impl SessionStore for Store {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite { pool, .. } => update_sqlite(pool, record).await,
-            Self::Postgres { pool, .. } => update_postgres(pool, record).await,
+            Self::Sqlite { db, .. } | Self::Postgres { db, .. } => update_in_database(db, record).await,
             Self::Redis { pool, .. } => update_redis(pool, record).await,
             Self::Memory(store) => store.save(record).await,
         }
@@ -209,7 +208,9 @@ impl SessionStore for Store {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Self::Sqlite { readers, .. } => load_sqlite(readers, id).await,
+            Self::Sqlite { db: Db::Sqlite { readers, .. }, .. } => load_sqlite(readers, id).await,
+            // Not reached: a SQLite store always sits on a SQLite `Db`.
+            Self::Sqlite { store, .. } => store.load(id).await,
             Self::Postgres { store, .. } => store.load(id).await,
             Self::Redis { store, .. } => store.load(id).await,
             Self::Memory(store) => store.load(id).await,

@@ -78,6 +78,12 @@ fn with_session(request: reqwest::RequestBuilder, id: &str) -> reqwest::RequestB
     request.header(COOKIE, format!("id={id}"))
 }
 
+/// `DELETE path` as the session `id`, which must succeed.
+async fn delete_as(app: &TestApp, id: &str, path: &str) {
+    let response = with_session(Client::new().delete(app.url(path)), id).send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::OK, "DELETE {path}");
+}
+
 async fn references(app: &TestApp, id: &str) -> Vec<SessionInfo> {
     let response =
         with_session(Client::new().get(app.url("/users/me/sessions")), id).send().await.expect("sent");
@@ -125,9 +131,7 @@ async fn a_request_in_flight_cannot_revive_a_session_revoked_from_another() {
 
     revoke_while_in_flight(&app, &held, || async {
         let target = references(&app, &other).await.into_iter().find(|s| !s.current).expect("the held one");
-        let url = app.url(&format!("/users/me/sessions/{}", target.id));
-        let revoked = with_session(Client::new().delete(url), &other).send().await.expect("sent");
-        assert_eq!(revoked.status(), StatusCode::OK);
+        delete_as(&app, &other, &format!("/users/me/sessions/{}", target.id)).await;
     })
     .await;
     assert_eq!(references(&app, &other).await.len(), 1, "the held session is listed again");
@@ -139,9 +143,7 @@ async fn a_request_in_flight_cannot_survive_signing_out_everywhere_else() {
     let (held, other) = two_sessions(&app, "ann").await;
 
     revoke_while_in_flight(&app, &held, || async {
-        let url = app.url("/users/me/sessions");
-        let revoked = with_session(Client::new().delete(url), &other).send().await.expect("sent");
-        assert_eq!(revoked.status(), StatusCode::OK);
+        delete_as(&app, &other, "/users/me/sessions").await;
     })
     .await;
     assert_eq!(references(&app, &other).await.len(), 1, "the held session is listed again");
@@ -254,9 +256,7 @@ async fn a_request_in_flight_cannot_revive_a_revoked_session_on_any_store() {
         let (held, other) = two_sessions(&app, "ann").await;
 
         revoke_while_in_flight(&app, &held, || async {
-            let url = app.url("/users/me/sessions");
-            let revoked = with_session(Client::new().delete(url), &other).send().await.expect("sent");
-            assert_eq!(revoked.status(), StatusCode::OK);
+            delete_as(&app, &other, "/users/me/sessions").await;
         })
         .await;
         assert_eq!(
