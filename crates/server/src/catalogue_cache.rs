@@ -5,21 +5,18 @@
 //! kept page is sent only if it was read at the current version. A change made anywhere
 //! (another instance, the command line, plain SQL) therefore shows on the very next read on
 //! every instance; the cache saves the query and the JSON encoding, never freshness. The
-//! version is one row by primary key: on SQLite about a microsecond on the request's thread;
-//! on PostgreSQL a round trip, which the requests waiting at the same moment share
-//! ([`SharedReads`]).
+//! version is one row by primary key (`db::tracks::version`).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use shared::Track;
-use tokio::sync::oneshot;
 
 use crate::db::tracks::Page;
 use crate::db::{self, Db};
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::metrics;
 
 #[derive(Clone)]
@@ -27,7 +24,6 @@ pub struct PageCache(Option<Arc<Cached>>);
 
 struct Cached {
     pages: Cache<Page, Kept, ByBytes>,
-    versions: Arc<SharedReads>,
 }
 
 #[derive(Clone)]
@@ -66,9 +62,7 @@ impl PageCache {
         /// A page of 20 tracks is about 4 KiB of JSON; only sizes the cache's table.
         const TYPICAL_PAGE: u64 = 4096;
         let items = usize::try_from(bytes / TYPICAL_PAGE).unwrap_or(usize::MAX).max(1);
-        Self((bytes > 0).then(|| {
-            Arc::new(Cached { pages: Cache::with_weighter(items, bytes, ByBytes), versions: Arc::default() })
-        }))
+        Self((bytes > 0).then(|| Arc::new(Cached { pages: Cache::with_weighter(items, bytes, ByBytes) })))
     }
 
     /// The page as JSON: the kept copy if it was read at the catalogue's current version,
@@ -78,10 +72,7 @@ impl PageCache {
         // The version first, the rows second: rows are then never older than the version
         // they are kept under. (The other way round, a change committed in between would
         // leave old rows kept under the new version, served until the next change.)
-        let version = match db {
-            Db::Sqlite { .. } => db::tracks::version(db).await?,
-            Db::Postgres { .. } => cache.versions.read(db).await?,
-        };
+        let version = db::tracks::version(db).await?;
         if let Some(kept) = cache.pages.get(&page).filter(|kept| kept.version == version) {
             metrics::page_cache("hit");
             return Ok(kept.body);
@@ -90,88 +81,6 @@ impl PageCache {
         let body = encode(&db::tracks::list(db, &page).await?)?;
         cache.pages.insert(page, Kept { version, body: body.clone() });
         Ok(body)
-    }
-}
-
-/// Reads of the catalogue version that the requests waiting at the same moment share: one
-/// round trip answers every request that arrived before it started, and requests arriving
-/// during it wait for the next one. Under load that turns a round trip per request into one
-/// per batch, and it gives nothing up: a request never takes the answer of a read that
-/// started before the request arrived (which could miss a change committed just before it).
-#[derive(Default)]
-struct SharedReads(Mutex<Waiting>);
-
-type Answer = std::result::Result<i64, Arc<db::Error>>;
-
-#[derive(Default)]
-struct Waiting {
-    reading: bool,
-    requests: Vec<oneshot::Sender<Answer>>,
-}
-
-impl SharedReads {
-    async fn read(self: &Arc<Self>, db: &Db) -> Result<i64> {
-        let (answer, answered) = oneshot::channel();
-        let start = {
-            let mut waiting = self.waiting();
-            waiting.requests.push(answer);
-            !std::mem::replace(&mut waiting.reading, true)
-        };
-        if start {
-            // A task of its own: a request that goes away must not strand the others.
-            tokio::spawn(Arc::clone(self).serve(db.clone()));
-        }
-        match answered.await {
-            Ok(Ok(version)) => Ok(version),
-            Ok(Err(err)) if err.is_unavailable() => Err(ApiError::Unavailable),
-            Ok(Err(err)) => Err(ApiError::Internal(anyhow::anyhow!("reading the catalogue version: {err}"))),
-            // The reader ended without answering (it cannot panic short of a bug): read alone.
-            Err(_) => Ok(db::tracks::version(db).await?),
-        }
-    }
-
-    /// Reads for the waiting requests until none are left.
-    async fn serve(self: Arc<Self>, db: Db) {
-        let mut unfinished = Unfinished(Some(&self));
-        loop {
-            let requests = {
-                let mut waiting = self.waiting();
-                if waiting.requests.is_empty() {
-                    // Under the same lock as the check, so no request can slip in unserved.
-                    waiting.reading = false;
-                    break;
-                }
-                std::mem::take(&mut waiting.requests)
-            };
-            let answer = db::tracks::version(&db).await.map_err(Arc::new);
-            if let Err(err) = &answer {
-                tracing::error!(%err, "cannot read the catalogue version");
-            }
-            for request in requests {
-                // A request that went away meanwhile no longer listens.
-                let _ = request.send(answer.clone());
-            }
-        }
-        unfinished.0 = None;
-    }
-
-    fn waiting(&self) -> std::sync::MutexGuard<'_, Waiting> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// If [`SharedReads::serve`] ends any other way than running out of requests (a panic, or
-/// the runtime shutting down), lets the waiting requests go (they read alone) and the next
-/// request start a reader; otherwise `reading` would stay set and every later page wait.
-struct Unfinished<'a>(Option<&'a SharedReads>);
-
-impl Drop for Unfinished<'_> {
-    fn drop(&mut self) {
-        if let Some(reads) = self.0 {
-            let mut waiting = reads.waiting();
-            waiting.reading = false;
-            waiting.requests.clear();
-        }
     }
 }
 

@@ -7,10 +7,12 @@
 pub mod devices;
 mod readers;
 pub mod sessions;
+mod shared_reads;
 pub mod tracks;
 pub mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -21,6 +23,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 pub use self::readers::Readers;
+use self::shared_reads::SharedReads;
 
 /// Requests that cannot get a connection this fast answer 503 rather than queue for ever.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -39,13 +42,9 @@ fn session_reader_count() -> usize {
 #[derive(Debug, Clone)]
 pub enum Db {
     /// `readers` serve the hot reads (the catalogue, session loads); the rest goes through `pool`.
-    Sqlite {
-        pool: SqlitePool,
-        readers: Readers,
-    },
-    Postgres {
-        pool: PgPool,
-    },
+    Sqlite { pool: SqlitePool, readers: Readers },
+    /// `versions` batches the catalogue version reads of concurrent requests.
+    Postgres { pool: PgPool, versions: Arc<SharedReads> },
 }
 
 /// What a query can fail with.
@@ -59,6 +58,9 @@ pub enum Error {
     ReadersBusy,
     #[error("a read on the blocking pool failed")]
     Task(#[from] tokio::task::JoinError),
+    /// One failed read whose answer several requests share.
+    #[error(transparent)]
+    Shared(Arc<Error>),
 }
 
 impl Error {
@@ -72,6 +74,7 @@ impl Error {
             ),
             Self::ReadersBusy => true,
             Self::Task(_) => false,
+            Self::Shared(err) => err.is_unavailable(),
         }
     }
 }
@@ -84,7 +87,7 @@ macro_rules! on_backend {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite { pool: $pool, .. } => $body,
-            $crate::db::Db::Postgres { pool: $pool } => $body,
+            $crate::db::Db::Postgres { pool: $pool, .. } => $body,
         }
     };
 }
@@ -106,7 +109,7 @@ impl Db {
                 .run(&pool)
                 .await
                 .context("cannot migrate the database")?;
-            Self::Postgres { pool }
+            Self::Postgres { pool, versions: Arc::default() }
         } else {
             // The readers open the file by name; and a server that forgets every account
             // and track at exit is a mistake worth catching.
@@ -149,12 +152,12 @@ impl Db {
                 let readers = Readers::open(options.get_filename(), session_reader_count(), ACQUIRE_TIMEOUT)?;
                 Self::Sqlite { pool: pool.clone(), readers }
             }
-            Self::Postgres { pool } => {
+            Self::Postgres { pool, versions } => {
                 let pool = PgPoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_lazy_with((*pool.connect_options()).clone());
-                Self::Postgres { pool }
+                Self::Postgres { pool, versions: versions.clone() }
             }
         })
     }

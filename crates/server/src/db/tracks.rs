@@ -5,33 +5,23 @@ use shared::{ListQuery, NewTrack, Track};
 use super::{Db, now_text, on_backend};
 use crate::db;
 
-#[derive(Debug, sqlx::FromRow)]
-struct TrackRow {
-    id: i64,
-    title: String,
-    artist: String,
-    album: Option<String>,
-    year: Option<i32>,
-    label: Option<String>,
-    created_by: Option<i64>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<TrackRow> for Track {
-    fn from(row: TrackRow) -> Self {
-        Self {
-            id: row.id,
-            title: row.title,
-            artist: row.artist,
-            album: row.album,
-            year: row.year,
-            label: row.label,
-            created_by: row.created_by,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+/// The one mapping from a row of [`columns!`] to a [`Track`], by column name, for either
+/// driver: `$get` is sqlx's `try_get` or rusqlite's `get`, and `?` turns its error into the
+/// enclosing function's.
+macro_rules! track_from_row {
+    ($row:expr, $get:ident) => {
+        Track {
+            id: $row.$get("id")?,
+            title: $row.$get("title")?,
+            artist: $row.$get("artist")?,
+            album: $row.$get("album")?,
+            year: $row.$get("year")?,
+            label: $row.$get("label")?,
+            created_by: $row.$get("created_by")?,
+            created_at: $row.$get("created_at")?,
+            updated_at: $row.$get("updated_at")?,
         }
-    }
+    };
 }
 
 macro_rules! columns {
@@ -84,45 +74,52 @@ pub async fn list(db: &Db, page: &Page) -> db::Result<Vec<Track>> {
             None => readers.slow(move |conn| sqlite::page(conn, limit, skip)).await,
             Some(term) => readers.slow(move |conn| sqlite::search(conn, limit, skip, &term)).await,
         },
-        Db::Postgres { pool } => {
-            let rows: Vec<TrackRow> = match term {
-                None => sqlx::query_as(PAGE).bind(limit).bind(skip).fetch_all(pool).await?,
-                // Not a cached prepared statement: PostgreSQL may settle on one generic plan
-                // for it, and no plan suits every term (a rare one wants the trigram index, a
-                // common one a walk in id order that stops after a page).
-                Some(term) => {
-                    sqlx::query_as(SUBSTRING)
-                        .persistent(false)
-                        .bind(limit)
-                        .bind(skip)
-                        .bind(like_pattern(&term))
-                        .fetch_all(pool)
-                        .await?
-                }
-            };
-            Ok(rows.into_iter().map(Track::from).collect())
-        }
+        Db::Postgres { pool, .. } => Ok(match term {
+            None => sqlx::query(PAGE).bind(limit).bind(skip).try_map(track_row).fetch_all(pool).await?,
+            // Not a cached prepared statement: PostgreSQL may settle on one generic plan for
+            // it, and no plan suits every term (a rare one wants the trigram index, a common
+            // one a walk in id order that stops after a page).
+            Some(term) => {
+                sqlx::query(SUBSTRING)
+                    .persistent(false)
+                    .bind(limit)
+                    .bind(skip)
+                    .bind(like_pattern(&term))
+                    .try_map(track_row)
+                    .fetch_all(pool)
+                    .await?
+            }
+        }),
     }
 }
 
 /// The catalogue's version: it moves in the same transaction as every change to `tracks`
-/// (a trigger, see the migrations). One row by primary key.
+/// (a trigger, see the migrations). One row by primary key: on SQLite about a microsecond on
+/// the request's thread; on PostgreSQL a round trip, which the requests waiting at the same
+/// moment share (`shared_reads`), each from a read begun after it asked.
 pub async fn version(db: &Db) -> db::Result<i64> {
+    match db {
+        Db::Sqlite { .. } => read_version(db).await,
+        Db::Postgres { versions, .. } => versions.read(db).await,
+    }
+}
+
+/// One read of the version, unshared.
+pub(super) async fn read_version(db: &Db) -> db::Result<i64> {
     const SQL: &str = "SELECT version FROM catalogue_version WHERE id = 1";
     match db {
         Db::Sqlite { readers, .. } => {
             readers.quick(|conn| conn.prepare_cached(SQL)?.query_row([], |row| row.get(0))).await
         }
-        Db::Postgres { pool } => Ok(sqlx::query_scalar(SQL).fetch_one(pool).await?),
+        Db::Postgres { pool, .. } => Ok(sqlx::query_scalar(SQL).fetch_one(pool).await?),
     }
 }
 
 pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
     match db {
         Db::Sqlite { readers, .. } => readers.quick(move |conn| sqlite::by_id(conn, id)).await,
-        Db::Postgres { pool } => {
-            let row: Option<TrackRow> = sqlx::query_as(BY_ID).bind(id).fetch_optional(pool).await?;
-            Ok(row.map(Track::from))
+        Db::Postgres { pool, .. } => {
+            Ok(sqlx::query(BY_ID).bind(id).try_map(track_row).fetch_optional(pool).await?)
         }
     }
 }
@@ -159,20 +156,22 @@ mod sqlite {
             .collect()
     }
 
-    /// A row of [`columns!`], in that order.
     fn track(row: &Row<'_>) -> rusqlite::Result<Track> {
-        Ok(Track {
-            id: row.get(0)?,
-            title: row.get(1)?,
-            artist: row.get(2)?,
-            album: row.get(3)?,
-            year: row.get(4)?,
-            label: row.get(5)?,
-            created_by: row.get(6)?,
-            created_at: row.get(7)?,
-            updated_at: row.get(8)?,
-        })
+        Ok(track_from_row!(row, get))
     }
+}
+
+/// A track from a row of either sqlx driver.
+fn track_row<R: sqlx::Row>(row: R) -> sqlx::Result<Track>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i32>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(track_from_row!(row, try_get))
 }
 
 /// An FTS5 phrase matching `term` anywhere (trigram tokenizer), quotes doubled.
@@ -200,18 +199,18 @@ pub async fn insert(db: &Db, track: &NewTrack, created_by: Option<i64>) -> sqlx:
         " VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
         columns!()
     );
-    let row: TrackRow = on_backend!(db, pool => {
-        sqlx::query_as(SQL)
+    on_backend!(db, pool => {
+        sqlx::query(SQL)
             .bind(&track.title)
             .bind(&track.artist)
             .bind(&track.album)
             .bind(track.year)
             .bind(&track.label)
             .bind(created_by)
+            .try_map(track_row)
             .fetch_one(pool)
-            .await?
-    });
-    Ok(row.into())
+            .await
+    })
 }
 
 /// Replaces the editable fields; `None` when the track is gone.
@@ -221,8 +220,8 @@ pub async fn update(db: &Db, id: i64, track: &NewTrack) -> sqlx::Result<Option<T
         " WHERE id = $7 RETURNING ",
         columns!()
     );
-    let row: Option<TrackRow> = on_backend!(db, pool => {
-        sqlx::query_as(SQL)
+    on_backend!(db, pool => {
+        sqlx::query(SQL)
             .bind(&track.title)
             .bind(&track.artist)
             .bind(&track.album)
@@ -230,10 +229,10 @@ pub async fn update(db: &Db, id: i64, track: &NewTrack) -> sqlx::Result<Option<T
             .bind(&track.label)
             .bind(now_text())
             .bind(id)
+            .try_map(track_row)
             .fetch_optional(pool)
-            .await?
-    });
-    Ok(row.map(Track::from))
+            .await
+    })
 }
 
 /// Returns whether a track was deleted.

@@ -70,7 +70,7 @@ impl Store {
                 store.migrate().await.context("cannot create the session table")?;
                 Self::Sqlite { store, db: db.clone() }
             }
-            Db::Postgres { pool } => {
+            Db::Postgres { pool, .. } => {
                 let store = PostgresStore::new(pool.clone());
                 store.migrate().await.context("cannot create the session table")?;
                 Self::Postgres { store, db: db.clone() }

@@ -21,7 +21,7 @@ async fn titles(app: &TestApp, query: &str) -> Vec<String> {
 async fn execute(app: &TestApp, sql: &str) {
     match &app.state.db {
         Db::Sqlite { pool, .. } => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-        Db::Postgres { pool } => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        Db::Postgres { pool, .. } => sqlx::raw_sql(sql).execute(pool).await.map(drop),
     }
     .expect("the SQL ran");
 }

@@ -184,7 +184,7 @@ async fn occupy_the_catalogue_connections(
                         })
                         .await
                         .map_err(drop),
-                    Db::Postgres { pool } => sqlx::query("SELECT pg_sleep($1)")
+                    Db::Postgres { pool, .. } => sqlx::query("SELECT pg_sleep($1)")
                         .bind(for_how_long.as_secs_f64())
                         .execute(&pool)
                         .await
