@@ -10,7 +10,6 @@ use shared::validate;
 use crate::auth::password::Passwords;
 use crate::db::{self, Db, users::Account};
 use crate::error::{ApiError, Result};
-use crate::state::AppState;
 
 /// Why a sign-in was refused. The client learns only "incorrect username or password"; the
 /// log learns which account was tried, when there is one.
@@ -31,18 +30,18 @@ pub enum Refused {
 /// password and get the same error, so neither the answer nor its timing tells whether an
 /// account exists.
 pub async fn authenticate(
-    state: &AppState,
+    db: &Db,
+    passwords: &Passwords,
     username: &str,
     password: &str,
 ) -> Result<Result<Account, Refused>> {
     let username = validate::normalize_username(username);
     let account = if validate::username(&username).is_ok() {
-        db::users::find_by_username(&state.db, &username).await?
+        db::users::find_by_username(db, &username).await?
     } else {
         None
     };
-    let verdict =
-        state.passwords.verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
+    let verdict = passwords.verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
     let account = match account {
         Some(account) if verdict.matches && !account.disabled => account,
         Some(account) => return Ok(Err(Refused::Account(account))),
@@ -53,8 +52,8 @@ pub async fn authenticate(
         // we hold the plain password, unless the password changed while we checked it. The
         // new hash moves the credential epoch, so the account's other sessions end: a one-off
         // when the parameters are raised.
-        let hash = state.passwords.hash(password).await?;
-        if !db::users::upgrade_password_hash(&state.db, account.id, &account.password_hash, &hash).await? {
+        let hash = passwords.hash(password).await?;
+        if !db::users::upgrade_password_hash(db, account.id, &account.password_hash, &hash).await? {
             return Ok(Err(Refused::Account(account)));
         }
         tracing::info!(user_id = account.id, "password hash upgraded to current parameters");

@@ -1,36 +1,104 @@
-//! `tracklist user …`: account administration from the shell.
+//! The command line: `tracklist serve` and `tracklist user …` (account administration from
+//! the shell).
 
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use shared::validate;
 
-use crate::auth::password::{HashLimits, Passwords};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::auth::password::Passwords;
 use crate::auth::{self, policy};
-use crate::config::{SessionConfig, UserAction, UserArgs};
+use crate::config::{self, Config, DatabaseConfig, HashingConfig, SessionConfig};
 use crate::db::{self, Db, users::Account};
 use crate::session::{Sessions, Store};
+
+/// Tracklist: a music-track library with accounts.
+#[derive(Debug, Parser)]
+#[command(name = "tracklist", version, about)]
+pub struct Cli {
+    /// `text` for people, `json` (one object per line) for log collectors.
+    #[arg(long, env = "TRACKLIST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(Box<Config>),
+    /// Manage accounts.
+    User(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account; the password is read from standard input.
+    Add {
+        name: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Let the user change and delete every track.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Set a new password, read from standard input.
+    Passwd {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Disable an account and sign out all of its sessions.
+    Disable { name: String },
+    /// Let a disabled account sign in again.
+    Enable { name: String },
+    /// List the accounts.
+    List,
+}
 
 pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     args.database.validate()?;
     let db = Db::connect(&args.database.database_url).await?;
     let sessions = || async {
         let store = Store::open(&db, args.database.session_store.as_deref()).await?;
-        anyhow::Ok(Sessions::new(db.clone(), store, SessionConfig::default()))
+        anyhow::Ok(Sessions::new(db.clone(), store, config::defaults::<SessionConfig>()?))
     };
     match args.action {
         UserAction::Add { name, admin, .. } => {
             check(validate::username(&name), "username")?;
             let password = read_password(&name)?;
-            let account =
-                auth::create_account(&db, &Passwords::new(HashLimits::default())?, &name, &password, admin)
-                    .await?;
+            let account = auth::create_account(
+                &db,
+                &Passwords::new(&config::defaults::<HashingConfig>()?)?,
+                &name,
+                &password,
+                admin,
+            )
+            .await?;
             println!("created user {} (id {})", account.username, account.id);
         }
         UserAction::Passwd { name, .. } => {
             let account = find(&db, &name).await?;
             let password = read_password(&account.username)?;
-            let hash = Passwords::new(HashLimits::default())?.hash(&password).await?;
+            let hash = Passwords::new(&config::defaults::<HashingConfig>()?)?.hash(&password).await?;
             db::users::set_password_hash(&db, account.id, &hash).await?;
             let revoked = sessions().await?.revoke_all(account.id, None).await?;
             println!("password of {} changed; {revoked} session(s) signed out", account.username);

@@ -1,39 +1,12 @@
-//! All configuration, in one typed place: every flag is also a `TRACKLIST_*` variable.
+//! All configuration, in one typed place: every flag is also a `TRACKLIST_*` variable, and
+//! every default is written once, in its `#[arg]` (see [`defaults`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-
-use crate::auth::password::HashLimits;
-
-/// Tracklist: a music-track library with accounts.
-#[derive(Debug, Parser)]
-#[command(name = "tracklist", version, about)]
-pub struct Cli {
-    /// `text` for people, `json` (one object per line) for log collectors.
-    #[arg(long, env = "TRACKLIST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
-    pub log_format: LogFormat,
-
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the HTTP server.
-    Serve(Box<Config>),
-    /// Manage accounts.
-    User(UserArgs),
-}
+use clap::{Args, FromArgMatches, Parser, ValueEnum};
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseConfig {
@@ -209,15 +182,18 @@ pub struct ConnectionConfig {
     pub shutdown_timeout: Duration,
 }
 
-/// The password-hashing pool (Argon2id costs ~15 ms of one core per check).
+/// The password-hashing pool (Argon2id costs ~15 ms of one core per check): one check per
+/// core, and a queue of a few seconds' worth at ~60 checks per second per core. Hashes of
+/// new passwords get half as many slots (at least one) and a quarter of the queue, in a lane
+/// of their own.
 #[derive(Debug, Clone, Args)]
 pub struct HashingConfig {
     /// Password checks running at once (default: one per core).
-    #[arg(long = "hash-concurrency", env = "TRACKLIST_HASH_CONCURRENCY", default_value_t = HashLimits::default().concurrency)]
+    #[arg(long = "hash-concurrency", env = "TRACKLIST_HASH_CONCURRENCY", default_value_t = cores())]
     pub concurrency: usize,
 
     /// Password checks allowed to wait; beyond it sign-ins answer 503 with Retry-After.
-    #[arg(long = "hash-queue", env = "TRACKLIST_HASH_QUEUE", default_value_t = HashLimits::default().queue)]
+    #[arg(long = "hash-queue", env = "TRACKLIST_HASH_QUEUE", default_value_t = 64 * cores())]
     pub queue: usize,
 }
 
@@ -227,78 +203,11 @@ pub enum SameSite {
     Lax,
 }
 
-#[derive(Debug, Args)]
-pub struct UserArgs {
-    #[command(flatten)]
-    pub database: DatabaseConfig,
-    #[command(subcommand)]
-    pub action: UserAction,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum UserAction {
-    /// Create an account; the password is read from standard input.
-    Add {
-        name: String,
-        /// Read the password from standard input (the only way: never on the command line).
-        #[arg(long, required = true)]
-        password_stdin: bool,
-        /// Let the user change and delete every track.
-        #[arg(long)]
-        admin: bool,
-    },
-    /// Set a new password, read from standard input.
-    Passwd {
-        name: String,
-        #[arg(long, required = true)]
-        password_stdin: bool,
-    },
-    /// Disable an account and sign out all of its sessions.
-    Disable { name: String },
-    /// Let a disabled account sign in again.
-    Enable { name: String },
-    /// List the accounts.
-    List,
-}
-
 impl Config {
     /// Settings for a server on `bind` with everything else at its default.
-    pub fn new(database_url: impl Into<String>, bind: SocketAddr) -> Self {
-        Self {
-            database: DatabaseConfig {
-                database_url: database_url.into(),
-                session_store: None,
-                redis_key_prefix: "tracklist".into(),
-            },
-            bind,
-            static_dir: None,
-            secure_cookies: false,
-            allow_signup: true,
-            public_url: None,
-            trusted_proxies: Vec::new(),
-            metrics_bind: None,
-            throttle: ThrottleConfig {
-                max_failures: 5,
-                max_failures_per_account: 100,
-                max_failures_per_client: 50,
-                window: Duration::from_secs(15 * 60),
-                signup_max_per_client: 10,
-            },
-            connections: ConnectionConfig {
-                header_timeout: Duration::from_secs(10),
-                body_timeout: Duration::from_secs(10),
-                request_timeout: Duration::from_secs(30),
-                max_connections: 4096,
-                shutdown_timeout: Duration::from_secs(10),
-            },
-            hashing: HashingConfig {
-                concurrency: HashLimits::default().concurrency,
-                queue: HashLimits::default().queue,
-            },
-            catalogue_cache_mib: 16,
-            demo: false,
-            session: SessionConfig::default(),
-        }
+    pub fn new(database_url: &str, bind: SocketAddr) -> anyhow::Result<Self> {
+        let bind = bind.to_string();
+        Ok(Only::<Self>::try_parse_from(["tracklist", "--database-url", database_url, "--bind", &bind])?.only)
     }
 
     /// Checks what clap cannot; called once at start-up.
@@ -352,24 +261,31 @@ impl Config {
     }
 }
 
-/// The defaults of the command line.
-impl Default for SessionConfig {
-    fn default() -> Self {
-        Self {
-            idle_timeout: Duration::from_secs(14 * 24 * 3600),
-            lifetime: Duration::from_secs(30 * 24 * 3600),
-            same_site: SameSite::Strict,
-            cleanup_interval: Duration::from_secs(3600),
-        }
-    }
-}
-
 /// A CIDR range, or a single address (a /32 or /128).
 fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
     let text = text.trim();
     text.parse::<ipnet::IpNet>()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("{text:?} is neither a CIDR range (10.0.0.0/8) nor an IP address"))
+}
+
+/// The machine's cores, for the hashing defaults.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// `T` as the command line would make it with no flags given: clap's defaults, and the
+/// `TRACKLIST_*` variables that are set. For the commands that need a part of the server's
+/// configuration (`tracklist user …`).
+pub fn defaults<T: Args + FromArgMatches>() -> anyhow::Result<T> {
+    Ok(Only::<T>::try_parse_from(["tracklist"])?.only)
+}
+
+/// A command line of just `T`.
+#[derive(Parser)]
+struct Only<T: Args + FromArgMatches> {
+    #[command(flatten)]
+    only: T,
 }
 
 impl SessionConfig {

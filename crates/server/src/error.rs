@@ -44,9 +44,9 @@ pub enum ApiError {
     /// The request ran past `--request-timeout`.
     #[error("The request took too long")]
     RequestTimeout,
-    /// The database or the session store is out of reach.
+    /// The database or the session store is out of reach; the cause, when known, is logged.
     #[error("Service temporarily unavailable")]
-    Unavailable,
+    Unavailable(Option<anyhow::Error>),
     /// Too many password checks are queued: shed load rather than queue without bound.
     #[error("The server is busy; try again in a moment")]
     Busy,
@@ -65,66 +65,38 @@ impl ApiError {
         Self::Validation { detail: detail.into(), fields: None }
     }
 
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::InvalidCredentials | Self::NotAuthenticated => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::MisdirectedRequest => StatusCode::MISDIRECTED_REQUEST,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Unavailable | Self::Busy | Self::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+    /// A backend out of reach, for this reason.
+    pub fn unavailable(cause: impl Into<anyhow::Error>) -> Self {
+        Self::Unavailable(Some(cause.into()))
     }
 
-    /// The stable code clients match on.
-    pub fn code(&self) -> &'static str {
+    /// The status and the stable code clients match on: the one table of both.
+    pub fn parts(&self) -> (StatusCode, &'static str) {
         match self {
-            Self::BadRequest(_) => "bad_request",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::NotAuthenticated => "not_authenticated",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::MisdirectedRequest => "misdirected_request",
-            Self::Conflict(_) => "conflict",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Validation { .. } => "validation",
-            Self::TooManyRequests { .. } => "too_many_attempts",
-            Self::BodyTimeout => "body_timeout",
-            Self::RequestTimeout => "request_timeout",
-            Self::Unavailable => "unavailable",
-            Self::Busy => "busy",
-            Self::Internal(_) => "internal",
-        }
-    }
-}
-
-impl From<crate::auth::password::HashError> for ApiError {
-    fn from(err: crate::auth::password::HashError) -> Self {
-        match err {
-            crate::auth::password::HashError::Busy => Self::Busy,
-            crate::auth::password::HashError::Failed(err) => Self::Internal(err),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Self::NotAuthenticated => (StatusCode::UNAUTHORIZED, "not_authenticated"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::MisdirectedRequest => (StatusCode::MISDIRECTED_REQUEST, "misdirected_request"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            Self::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            Self::RequestTimeout => (StatusCode::SERVICE_UNAVAILABLE, "request_timeout"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        if crate::db::is_unavailable(&err) {
-            tracing::error!(%err, "the database is unavailable");
-            Self::Unavailable
-        } else {
-            Self::Internal(err.into())
-        }
+        if crate::db::is_unavailable(&err) { Self::unavailable(err) } else { Self::Internal(err.into()) }
     }
 }
 
@@ -132,10 +104,7 @@ impl From<crate::db::Error> for ApiError {
     fn from(err: crate::db::Error) -> Self {
         match err {
             crate::db::Error::Sqlx(err) => err.into(),
-            err if err.is_unavailable() => {
-                tracing::error!(%err, "the database is unavailable");
-                Self::Unavailable
-            }
+            err if err.is_unavailable() => Self::unavailable(err),
             err => Self::Internal(err.into()),
         }
     }
@@ -154,26 +123,27 @@ impl From<tower_sessions::session_store::Error> for ApiError {
     fn from(err: tower_sessions::session_store::Error) -> Self {
         // Store failures are the backend being out of reach (or answering garbage): the
         // request may succeed once it is back.
-        tracing::error!(%err, "the session store failed");
-        Self::Unavailable
+        Self::unavailable(anyhow::Error::new(err).context("the session store failed"))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
+        let (status, code) = self.parts();
         let retry_after = match &self {
             Self::TooManyRequests { retry_after } => Some(whole_seconds(*retry_after)),
             _ => None,
         };
         let mut body = ErrorBody::new(self.to_string());
-        body.code = Some(self.code().to_owned());
+        body.code = Some(code.to_owned());
+        // The one place errors are logged. `{:?}` of anyhow prints the whole cause chain; the
+        // client gets none of it.
         match self {
             Self::Internal(err) => {
-                // `{:?}` of anyhow prints the whole cause chain; the client gets none of it.
                 tracing::error!(error = ?err, "request failed");
                 body.detail = "Internal server error".into();
             }
+            Self::Unavailable(Some(cause)) => tracing::error!(error = ?cause, "a backend is unavailable"),
             Self::Validation { fields, .. } => body.fields = fields,
             _ => {}
         }
@@ -203,7 +173,7 @@ pub async fn json_for_bare_failures(response: Response) -> Response {
     if response.status() == StatusCode::INTERNAL_SERVER_ERROR
         && !response.headers().contains_key(header::CONTENT_TYPE)
     {
-        return ApiError::Unavailable.into_response();
+        return ApiError::Unavailable(None).into_response();
     }
     response
 }

@@ -4,6 +4,7 @@
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
@@ -12,10 +13,18 @@ use crate::error::ApiError;
 use crate::session::SignedIn;
 use crate::state::AppState;
 
-/// A JSON body (`Content-Type: application/json` required).
+/// JSON both ways: as an extractor, a body that must be `Content-Type: application/json`
+/// and is rejected with our error body; as a response, the value serialised. The one `Json`
+/// handlers use.
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
 
 /// An urlencoded form body.
 #[derive(Debug, FromRequest)]

@@ -2,8 +2,8 @@
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use tracklist::config::{Cli, Command, LogFormat};
-use tracklist::{Application, cli};
+use tracklist::Application;
+use tracklist::cli::{self, Cli, Command, LogFormat};
 
 // A request allocates many small short-lived values (rows, strings, JSON); mimalloc's
 // per-thread free lists serve them faster than glibc's malloc (see README "Performance").

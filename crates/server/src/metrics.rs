@@ -12,9 +12,9 @@ use axum::response::Response;
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::db;
+use crate::auth::password::Passwords;
+use crate::db::{self, Db};
 use crate::error::Result;
-use crate::state::AppState;
 
 /// Latency buckets (seconds) from sub-millisecond reads to slow sign-ins.
 const LATENCY_BUCKETS: [f64; 12] =
@@ -60,15 +60,22 @@ pub fn page_cache(result: &'static str) {
     metrics::counter!("catalogue_page_cache_total", "result" => result).increment(1);
 }
 
-/// The metrics listener's routes.
-pub fn router(state: AppState) -> Router {
-    handle();
-    Router::new().route("/metrics", get(render)).with_state(state)
+/// What the gauges are read from when `/metrics` is asked for.
+#[derive(Clone)]
+pub struct Gauges {
+    pub db: Db,
+    pub passwords: Passwords,
 }
 
-async fn render(State(state): State<AppState>) -> Result<String> {
-    let active = db::sessions::count_active(&state.db).await?;
+/// The metrics listener's routes.
+pub fn router(gauges: Gauges) -> Router {
+    handle();
+    Router::new().route("/metrics", get(render)).with_state(gauges)
+}
+
+async fn render(State(gauges): State<Gauges>) -> Result<String> {
+    let active = db::sessions::count_active(&gauges.db).await?;
     metrics::gauge!("active_sessions").set(active as f64);
-    metrics::gauge!("password_hash_queue_depth").set(state.passwords.queue_depth() as f64);
+    metrics::gauge!("password_hash_queue_depth").set(gauges.passwords.queue_depth() as f64);
     Ok(handle().render())
 }

@@ -3,8 +3,8 @@
 
 pub mod account;
 pub mod health;
+pub mod login;
 pub mod tracks;
-pub mod users;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
@@ -58,8 +58,8 @@ pub fn document(mut openapi: utoipa::openapi::OpenApi, cookie_name: &str) -> uto
 /// Every API route, with body limits, and `no-store` on everything about accounts.
 pub fn router() -> OpenApiRouter<AppState> {
     let accounts = OpenApiRouter::new()
+        .merge(login::router())
         .merge(account::router())
-        .merge(users::router())
         .layer(DefaultBodyLimit::max(AUTH_BODY_LIMIT))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

@@ -14,7 +14,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::password::{HashLimits, Passwords};
+use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
 use crate::catalogue_cache::PageCache;
 use crate::config::Config;
@@ -47,10 +47,7 @@ impl Application {
             sessions: Sessions::new(session_db, store.clone(), config.session.clone()),
             pages: PageCache::new(config.catalogue_cache_mib.saturating_mul(1024 * 1024)),
             db,
-            passwords: Passwords::new(HashLimits {
-                concurrency: config.hashing.concurrency,
-                queue: config.hashing.queue,
-            })?,
+            passwords: Passwords::new(&config.hashing)?,
             config,
         });
         if state.config.demo {
@@ -92,7 +89,9 @@ impl Application {
     ) -> anyhow::Result<()> {
         let cleanup = tokio::spawn(self.state.sessions.clone().delete_expired_forever());
         let metrics = self.metrics_listener.map(|listener| {
-            tokio::spawn(axum::serve(listener, metrics::router(self.state.clone())).into_future())
+            let gauges =
+                metrics::Gauges { db: self.state.db.clone(), passwords: self.state.passwords.clone() };
+            tokio::spawn(axum::serve(listener, metrics::router(gauges)).into_future())
         });
         let connections = &self.state.config.connections;
         let limits = serve::Limits {

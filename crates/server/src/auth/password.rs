@@ -10,6 +10,9 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use shared::validate::normalize_password;
 use tokio::sync::Semaphore;
 
+use crate::config::HashingConfig;
+use crate::error::ApiError;
+
 /// Hashes and verifies passwords with Argon2id at OWASP's minimum parameters
 /// (19 MiB, 2 passes, 1 lane). Each hash runs on a blocking thread: at ~15 ms of CPU it would
 /// otherwise stall every request sharing the runtime worker. Past a bounded queue the caller
@@ -55,19 +58,12 @@ pub enum HashError {
     Failed(#[from] anyhow::Error),
 }
 
-/// How many password checks may run and wait at once; hashes of new passwords get half as
-/// many slots (at least one) and a quarter of the queue, in their own lane.
-#[derive(Debug, Clone, Copy)]
-pub struct HashLimits {
-    pub concurrency: usize,
-    pub queue: usize,
-}
-
-impl Default for HashLimits {
-    /// One hash per core; a queue of a few seconds' worth at ~60 hashes per second per core.
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self { concurrency: cores, queue: 64 * cores }
+impl From<HashError> for ApiError {
+    fn from(err: HashError) -> Self {
+        match err {
+            HashError::Busy => Self::Busy,
+            HashError::Failed(err) => Self::Internal(err),
+        }
     }
 }
 
@@ -86,11 +82,11 @@ impl std::fmt::Debug for Passwords {
 }
 
 impl Passwords {
-    pub fn new(limits: HashLimits) -> anyhow::Result<Self> {
+    pub fn new(limits: &HashingConfig) -> anyhow::Result<Self> {
         Self::with_params(Params::new(19 * 1024, 2, 1, None).context("Argon2 parameters")?, limits)
     }
 
-    pub fn with_params(params: Params, limits: HashLimits) -> anyhow::Result<Self> {
+    pub fn with_params(params: Params, limits: &HashingConfig) -> anyhow::Result<Self> {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let salt = SaltString::generate(&mut OsRng);
         let dummy_hash = argon2
@@ -195,9 +191,12 @@ impl Inner {
 mod tests {
     use super::*;
 
+    fn limits(concurrency: usize, queue: usize) -> HashingConfig {
+        HashingConfig { concurrency, queue }
+    }
+
     fn cheap() -> Passwords {
-        Passwords::with_params(Params::new(64, 1, 1, None).expect("valid"), HashLimits::default())
-            .expect("hasher")
+        Passwords::with_params(Params::new(64, 1, 1, None).expect("valid"), &limits(2, 8)).expect("hasher")
     }
 
     #[tokio::test]
@@ -226,16 +225,16 @@ mod tests {
     #[tokio::test]
     async fn hashes_made_with_weaker_parameters_ask_for_a_rehash() {
         let old = cheap().hash("an old password here").await.expect("hash");
-        let current = Passwords::new(HashLimits::default()).expect("hasher");
+        let current = Passwords::new(&limits(2, 8)).expect("hasher");
         let verdict = current.verify("an old password here", Some(&old)).await.expect("verify");
         assert!(verdict.matches && verdict.needs_rehash);
     }
 
     #[tokio::test]
     async fn a_full_queue_is_refused_instead_of_piling_up() {
-        let limits = HashLimits { concurrency: 1, queue: 8 };
-        let passwords = Passwords::with_params(Params::new(19 * 1024, 2, 1, None).expect("valid"), limits)
-            .expect("hasher");
+        let passwords =
+            Passwords::with_params(Params::new(19 * 1024, 2, 1, None).expect("valid"), &limits(1, 8))
+                .expect("hasher");
         let attempts: Vec<_> = (0..12)
             .map(|n| {
                 let passwords = passwords.clone();

@@ -239,9 +239,8 @@ fn make_room(map: &mut Map, now: Instant, window: Duration) {
     map.retain(|_, times| times.back().is_some_and(|(last, _)| *last > threshold));
 }
 
-fn unavailable(err: impl std::fmt::Display) -> ApiError {
-    tracing::error!(%err, "the throttling store failed");
-    ApiError::Unavailable
+fn unavailable(err: impl Into<anyhow::Error>) -> ApiError {
+    ApiError::unavailable(err.into().context("the throttling store failed"))
 }
 
 #[cfg(test)]

@@ -1,123 +1,175 @@
-//! Signing in and out: `POST /login`, `POST /logout`.
+//! Accounts: sign-up, who am I, my sessions, my password.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
-use axum::response::IntoResponse;
-use shared::{ErrorBody, LoginForm, SuccessBody, validate};
-use tower_sessions::Session;
+use axum::http::StatusCode;
+use shared::{ErrorBody, FieldErrors, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Refused;
-use crate::auth::device;
+use crate::auth::{self, policy};
 use crate::client::ClientAddr;
+use crate::db;
 use crate::error::{ApiError, Result};
-use crate::extract::FormOrJson;
-use crate::session::ClientInfo;
+use crate::extract::{CurrentUser, FormOrJson, Json, Path};
 use crate::state::AppState;
-use crate::{auth, db, metrics};
-
-/// Logged in place of a username that is no account's: it may be a password typed in the
-/// wrong field.
-const UNKNOWN: &str = "(no such account)";
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout))
+    OpenApiRouter::new()
+        .routes(routes!(sign_up))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(sessions, revoke_other_sessions))
+        .routes(routes!(revoke_session))
 }
 
-/// Sign in.
-///
-/// Urlencoded like an HTML form, or JSON. Success starts a session under a new id (the
-/// `id` cookie, `HttpOnly`, `SameSite=Strict`).
-#[utoipa::path(post, path = "/login", tag = "account",
-    request_body(content(
-        (LoginForm = "application/x-www-form-urlencoded"),
-        (LoginForm = "application/json"),
-    )),
+/// The signed-in user.
+#[utoipa::path(get, path = "/users/me", tag = "account", security(("session_cookie" = [])),
     responses(
-        (status = 200, description = "Signed in; the session cookie is set", body = SuccessBody),
-        (status = 401, description = "Incorrect username or password", body = ErrorBody),
-        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 200, description = "The signed-in user", body = User),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
+async fn me(CurrentUser { account, .. }: CurrentUser) -> Json<User> {
+    Json(account.view())
+}
+
+/// Create an account (when sign-up is enabled).
+#[utoipa::path(post, path = "/users", tag = "account",
+    request_body(content((SignupForm = "application/json"), (SignupForm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 201, description = "Created", body = User),
+        (status = 403, description = "Sign-up is disabled, or a cross-site request", body = ErrorBody),
+        (status = 409, description = "The username is taken", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
-        (status = 422, description = "Missing or empty fields", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
-        (status = 503, description = "Busy or a backend is unavailable; see Retry-After", body = ErrorBody),
+        (status = 422, description = "Invalid username or password, with `fields`", body = ErrorBody),
+        (status = 503, description = "Busy or a backend is unavailable", body = ErrorBody),
     ))]
-async fn login(
+async fn sign_up(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
-    session: Session,
-    FormOrJson(form): FormOrJson<LoginForm>,
-) -> Result<impl IntoResponse> {
-    form.validate().map_err(ApiError::invalid_fields)?;
-    let username = validate::normalize_username(&form.username);
-    let device_cookie = device::cookie_name(state.config.secure_cookies);
-    let device = device::recognise(&state.db, &headers, device_cookie, &username).await?;
-    let attempt = match state.throttle.begin_sign_in(&username, client, device.as_deref()).await {
-        Ok(attempt) => attempt,
-        Err(err) => {
-            if matches!(err, ApiError::TooManyRequests { .. }) {
-                metrics::login("throttled");
-                // Named only if it is an account's name: what was typed may be a password.
-                let account = db::users::find_by_username(&state.db, &username).await?;
-                let username = account.as_ref().map_or(UNKNOWN, |account| account.username.as_str());
-                tracing::warn!(event = "login_throttled", username, %client, "sign-in throttled");
-            }
-            return Err(err);
-        }
-    };
-    let account = match auth::authenticate(&state, &username, &form.password).await {
-        Ok(Ok(account)) => account,
-        Ok(Err(refused)) => {
-            // The attempt stays counted.
-            metrics::login("failure");
-            let (user_id, username) = match &refused {
-                Refused::Account(account) => (Some(account.id), account.username.as_str()),
-                Refused::NoAccount => (None, UNKNOWN),
-            };
-            tracing::warn!(event = "login_failed", user_id, username, %client, "sign-in refused");
-            return Err(ApiError::InvalidCredentials);
-        }
-        Err(err) => {
-            state.throttle.abandoned(attempt).await?;
-            return Err(err);
-        }
-    };
-    metrics::login("success");
-    state.throttle.succeeded(attempt).await?;
-    state.sessions.start(&session, &account, &ClientInfo::new(client, &headers)).await?;
-    let mut response = Json(SuccessBody::OK).into_response();
-    if device.is_none() {
-        let cookie =
-            device::remember(&state.db, account.id, device_cookie, state.config.secure_cookies).await?;
-        response.headers_mut().append(header::SET_COOKIE, cookie);
+    FormOrJson(form): FormOrJson<SignupForm>,
+) -> Result<(StatusCode, Json<User>)> {
+    if !state.config.allow_signup {
+        return Err(ApiError::Forbidden("Sign-up is disabled on this server"));
     }
-    tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
-    Ok(response)
+    form.validate().map_err(ApiError::invalid_fields)?;
+    policy::check_new_password(&form.password, &form.username).map_err(|m| field_error("password", m))?;
+    // Counted before the hash it costs; sign-ups hash in their own lane (see `Passwords`).
+    state.throttle.begin_sign_up(client).await?;
+    let account =
+        auth::create_account(&state.db, &state.passwords, &form.username, &form.password, false).await?;
+    tracing::info!(event = "user_created", user_id = account.id, username = %account.username, %client, "account created");
+    Ok((StatusCode::CREATED, Json(account.view())))
 }
 
-/// Sign out.
+/// Change the password.
 ///
-/// Deletes the session server-side, so a copy of the cookie is worthless afterwards.
-/// Succeeds without a session too: the client is signed out either way.
-#[utoipa::path(post, path = "/logout", tag = "account",
+/// Needs the current password; revokes every other session and gives this one a new id, so
+/// whoever knew the old password (or held a copied cookie) is out.
+#[utoipa::path(put, path = "/users/me/password", tag = "account", security(("session_cookie" = [])),
+    request_body(content((PasswordChange = "application/json"), (PasswordChange = "application/x-www-form-urlencoded"))),
     responses(
-        (status = 200, description = "Signed out; the cookie is expired", body = SuccessBody),
+        (status = 200, description = "Changed; other sessions revoked, this one has a new id", body = SuccessBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Cross-site request refused", body = ErrorBody),
-        (status = 503, description = "The session store is unavailable", body = ErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
+        (status = 422, description = "Wrong current password or a weak new one, with `fields`", body = ErrorBody),
+        (status = 429, description = "Too many wrong current passwords", body = ErrorBody),
+        (status = 503, description = "Busy or a backend is unavailable", body = ErrorBody),
     ))]
-async fn logout(
+async fn change_password(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    session: Session,
+    CurrentUser { account, signed_in, session }: CurrentUser,
+    FormOrJson(change): FormOrJson<PasswordChange>,
 ) -> Result<Json<SuccessBody>> {
-    // Read and delete in one go: checking or sliding the deadline first would only write a
-    // record that is about to be deleted.
-    if let Some(signed_in) = state.sessions.end(&session).await? {
-        tracing::info!(event = "logout", user_id = signed_in.user_id, %client, "signed out");
+    change.validate().map_err(ApiError::invalid_fields)?;
+    // Guessing the current password from a stolen session is throttled like sign-in.
+    let attempt = state.throttle.begin_sign_in(&account.username, client, None).await?;
+    let verdict = match state.passwords.verify(&change.current_password, Some(&account.password_hash)).await {
+        Ok(verdict) => verdict,
+        Err(err) => {
+            state.throttle.abandoned(attempt).await?;
+            return Err(err.into());
+        }
+    };
+    if !verdict.matches {
+        tracing::warn!(event = "password_change_refused", user_id = account.id, %client, "wrong current password");
+        return Err(field_error("current_password", "is not your current password".into()));
     }
+    state.throttle.succeeded(attempt).await?;
+    policy::check_new_password(&change.new_password, &account.username)
+        .map_err(|m| field_error("new_password", m))?;
+    let hash = state.passwords.hash(&change.new_password).await?;
+    // From this write on, every other session's credential epoch is stale: they are signed
+    // out even before the revocation below deletes them.
+    db::users::set_password_hash(&state.db, account.id, &hash).await?;
+    let revoked = state.sessions.revoke_all(account.id, Some(&signed_in.reference)).await?;
+    let account = db::users::Account { password_hash: hash, ..account };
+    state.sessions.rotate(&session, &signed_in, &account).await?;
+    tracing::info!(event = "password_changed", user_id = account.id, revoked, %client, "password changed");
     Ok(Json(SuccessBody::OK))
+}
+
+/// The signed-in user's active sessions.
+#[utoipa::path(get, path = "/users/me/sessions", tag = "sessions", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Active sessions, the current one marked", body = [SessionInfo]),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
+async fn sessions(
+    State(state): State<AppState>,
+    CurrentUser { account, signed_in, .. }: CurrentUser,
+) -> Result<Json<Vec<SessionInfo>>> {
+    Ok(Json(state.sessions.list(account.id, &signed_in.reference).await?))
+}
+
+/// Sign out everywhere else.
+#[utoipa::path(delete, path = "/users/me/sessions", tag = "sessions", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every other session revoked", body = SuccessBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
+async fn revoke_other_sessions(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    CurrentUser { account, signed_in, .. }: CurrentUser,
+) -> Result<Json<SuccessBody>> {
+    let revoked = state.sessions.revoke_all(account.id, Some(&signed_in.reference)).await?;
+    tracing::info!(event = "sessions_revoked", user_id = account.id, revoked, %client, "other sessions revoked");
+    Ok(Json(SuccessBody::OK))
+}
+
+/// Revoke one of your sessions (your current one signs you out).
+#[utoipa::path(delete, path = "/users/me/sessions/{id}", tag = "sessions", security(("session_cookie" = [])),
+    params(("id" = String, Path, description = "A session reference from the list")),
+    responses(
+        (status = 200, description = "Revoked", body = SuccessBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 404, description = "Session not found", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
+async fn revoke_session(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    CurrentUser { account, signed_in, session }: CurrentUser,
+    Path(reference): Path<String>,
+) -> Result<Json<SuccessBody>> {
+    if reference == signed_in.reference {
+        // Revoking this very session is signing out.
+        state.sessions.end(&session).await?;
+    } else if !state.sessions.revoke(account.id, &reference).await? {
+        return Err(ApiError::NotFound("Session not found"));
+    }
+    tracing::info!(event = "session_revoked", user_id = account.id, %client, "session revoked");
+    Ok(Json(SuccessBody::OK))
+}
+
+fn field_error(field: &str, message: String) -> ApiError {
+    ApiError::invalid_fields(FieldErrors::from([(field.to_owned(), message)]))
 }

@@ -1,6 +1,5 @@
 //! Probes for load balancers and orchestrators.
 
-use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 use shared::ErrorBody;
@@ -8,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, Result};
+use crate::extract::Json;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -37,7 +37,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
         tracing::warn!(err = %format!("{err:#}"), "not ready: the session store does not answer");
     }
     if database.is_err() || store.is_err() {
-        return Err(ApiError::Unavailable);
+        return Err(ApiError::Unavailable(None));
     }
     Ok(Json(json!({"status": "ready"})))
 }

@@ -1,6 +1,5 @@
 //! The catalogue: anyone may read; signed-in users add; the creator or an admin changes.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
@@ -11,7 +10,7 @@ use utoipa_axum::routes;
 use crate::db;
 use crate::db::users::Account;
 use crate::error::{ApiError, Result};
-use crate::extract::{self, CurrentUser, Path, Query};
+use crate::extract::{CurrentUser, Json, Path, Query};
 use crate::state::AppState;
 
 const NOT_FOUND: ApiError = ApiError::NotFound("Track not found");
@@ -61,7 +60,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json
 async fn create(
     State(state): State<AppState>,
     CurrentUser { account, .. }: CurrentUser,
-    extract::Json(track): extract::Json<NewTrack>,
+    Json(track): Json<NewTrack>,
 ) -> Result<(StatusCode, HeaderMap, Json<Track>)> {
     let track = checked(track)?;
     let track = db::tracks::insert(&state.db, &track, Some(account.id)).await?;
@@ -89,7 +88,7 @@ async fn update(
     State(state): State<AppState>,
     CurrentUser { account, .. }: CurrentUser,
     Path(id): Path<i64>,
-    extract::Json(update): extract::Json<TrackUpdate>,
+    Json(update): Json<TrackUpdate>,
 ) -> Result<Json<Track>> {
     let current = editable(&state, &account, id).await?;
     let track = checked(update.apply_to(&NewTrack::from(&current)))?;

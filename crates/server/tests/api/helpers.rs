@@ -57,7 +57,8 @@ pub async fn fresh_config(dir: &TempDir) -> Config {
         }
         Err(_) => format!("sqlite://{}", dir.path().join("tracklist.db").display()),
     };
-    let mut config = Config::new(database_url, "127.0.0.1:0".parse().expect("address"));
+    let mut config =
+        Config::new(&database_url, "127.0.0.1:0".parse().expect("address")).expect("the defaults parse");
     if let Ok(redis) = std::env::var("TRACKLIST_TEST_REDIS") {
         config.database.session_store = Some(redis);
         // Tests run in parallel against one Redis: keep their throttling counters apart.

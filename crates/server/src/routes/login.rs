@@ -1,0 +1,122 @@
+//! Signing in and out: `POST /login`, `POST /logout`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
+use shared::{ErrorBody, LoginForm, SuccessBody, validate};
+use tower_sessions::Session;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Refused;
+use crate::auth::device;
+use crate::client::ClientAddr;
+use crate::error::{ApiError, Result};
+use crate::extract::{FormOrJson, Json};
+use crate::session::ClientInfo;
+use crate::state::AppState;
+use crate::{auth, db, metrics};
+
+/// Logged in place of a username that is no account's: it may be a password typed in the
+/// wrong field.
+const UNKNOWN: &str = "(no such account)";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout))
+}
+
+/// Sign in.
+///
+/// Urlencoded like an HTML form, or JSON. Success starts a session under a new id (the
+/// `id` cookie, `HttpOnly`, `SameSite=Strict`).
+#[utoipa::path(post, path = "/login", tag = "account",
+    request_body(content(
+        (LoginForm = "application/x-www-form-urlencoded"),
+        (LoginForm = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = SuccessBody),
+        (status = 401, description = "Incorrect username or password", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
+        (status = 422, description = "Missing or empty fields", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Busy or a backend is unavailable; see Retry-After", body = ErrorBody),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    session: Session,
+    FormOrJson(form): FormOrJson<LoginForm>,
+) -> Result<impl IntoResponse> {
+    form.validate().map_err(ApiError::invalid_fields)?;
+    let username = validate::normalize_username(&form.username);
+    let device_cookie = device::cookie_name(state.config.secure_cookies);
+    let device = device::recognise(&state.db, &headers, device_cookie, &username).await?;
+    let attempt = match state.throttle.begin_sign_in(&username, client, device.as_deref()).await {
+        Ok(attempt) => attempt,
+        Err(err) => {
+            if matches!(err, ApiError::TooManyRequests { .. }) {
+                metrics::login("throttled");
+                // Named only if it is an account's name: what was typed may be a password.
+                let account = db::users::find_by_username(&state.db, &username).await?;
+                let username = account.as_ref().map_or(UNKNOWN, |account| account.username.as_str());
+                tracing::warn!(event = "login_throttled", username, %client, "sign-in throttled");
+            }
+            return Err(err);
+        }
+    };
+    let account = match auth::authenticate(&state.db, &state.passwords, &username, &form.password).await {
+        Ok(Ok(account)) => account,
+        Ok(Err(refused)) => {
+            // The attempt stays counted.
+            metrics::login("failure");
+            let (user_id, username) = match &refused {
+                Refused::Account(account) => (Some(account.id), account.username.as_str()),
+                Refused::NoAccount => (None, UNKNOWN),
+            };
+            tracing::warn!(event = "login_failed", user_id, username, %client, "sign-in refused");
+            return Err(ApiError::InvalidCredentials);
+        }
+        Err(err) => {
+            state.throttle.abandoned(attempt).await?;
+            return Err(err);
+        }
+    };
+    metrics::login("success");
+    state.throttle.succeeded(attempt).await?;
+    state.sessions.start(&session, &account, &ClientInfo::new(client, &headers)).await?;
+    let mut response = Json(SuccessBody::OK).into_response();
+    if device.is_none() {
+        let cookie =
+            device::remember(&state.db, account.id, device_cookie, state.config.secure_cookies).await?;
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
+    Ok(response)
+}
+
+/// Sign out.
+///
+/// Deletes the session server-side, so a copy of the cookie is worthless afterwards.
+/// Succeeds without a session too: the client is signed out either way.
+#[utoipa::path(post, path = "/logout", tag = "account",
+    responses(
+        (status = 200, description = "Signed out; the cookie is expired", body = SuccessBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 503, description = "The session store is unavailable", body = ErrorBody),
+    ))]
+async fn logout(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    session: Session,
+) -> Result<Json<SuccessBody>> {
+    // Read and delete in one go: checking or sliding the deadline first would only write a
+    // record that is about to be deleted.
+    if let Some(signed_in) = state.sessions.end(&session).await? {
+        tracing::info!(event = "logout", user_id = signed_in.user_id, %client, "signed out");
+    }
+    Ok(Json(SuccessBody::OK))
+}
