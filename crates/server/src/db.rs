@@ -19,8 +19,6 @@ use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
-use time::OffsetDateTime;
-use time::macros::format_description;
 
 pub use self::readers::Readers;
 use self::shared_reads::SharedReads;
@@ -180,10 +178,4 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// Whether `err` means the database is out of reach (rather than the query being wrong).
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
-}
-
-/// Now, as the RFC 3339 text (millisecond precision, UTC) the tables store.
-pub fn now_text() -> String {
-    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    OffsetDateTime::now_utc().format(&format).unwrap_or_default()
 }

@@ -30,13 +30,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use shared::SessionInfo;
-use time::OffsetDateTime;
 use tower_sessions::cookie::{self, Cookie};
 use tower_sessions::session::Id;
 use tower_sessions::session_store::SessionStore;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
-use crate::clock::{millis, now_millis};
+use crate::clock::{self, millis, now_millis};
 use crate::config::{Config, SameSite, SessionConfig};
 use crate::db::users::Account;
 use crate::db::{self, Db};
@@ -297,9 +296,7 @@ impl Sessions {
 }
 
 async fn store_in(session: &Session, signed_in: &SignedIn) -> Result<()> {
-    let nanos = i128::from(signed_in.expires_at) * 1_000_000;
-    let expiry = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(anyhow::Error::from)?;
-    session.set_expiry(Some(Expiry::AtDateTime(expiry)));
+    session.set_expiry(Some(Expiry::AtDateTime(clock::from_millis(signed_in.expires_at))));
     session.insert(SIGNED_IN, signed_in).await?;
     Ok(())
 }

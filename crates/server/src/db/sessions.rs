@@ -1,6 +1,7 @@
 //! Queries on `user_sessions`, the per-user index of sessions.
 
-use super::{Db, now_text, on_backend};
+use super::{Db, on_backend};
+use crate::clock::now_text;
 
 /// An index row.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -2,7 +2,8 @@
 
 use shared::{ListQuery, NewTrack, Track};
 
-use super::{Db, now_text, on_backend};
+use super::{Db, on_backend};
+use crate::clock::now_text;
 use crate::db;
 
 /// The one mapping from a row of [`columns!`] to a [`Track`], by column name, for either

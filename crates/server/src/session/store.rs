@@ -14,8 +14,6 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_redis_store::RedisStore;
@@ -25,6 +23,7 @@ use tower_sessions_redis_store::fred::prelude::{
 };
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
+use crate::clock;
 use crate::db::{Db, Readers, on_backend};
 
 use self::memory::MemoryStore;
@@ -117,9 +116,7 @@ async fn load_sqlite(readers: &Readers, id: &Id) -> session_store::Result<Option
     const SQL: &str = "SELECT data FROM tower_sessions WHERE id = ?1 AND expiry_date > ?2";
     let id = id.to_string();
     // The store writes the deadline as RFC 3339 text and compares it as text, so do we.
-    let now = OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .map_err(|err| session_store::Error::Encode(err.to_string()))?;
+    let now = clock::now_rfc3339();
     let data: Option<Vec<u8>> = readers
         .quick(move |conn| conn.prepare_cached(SQL)?.query_row(params![id, now], |row| row.get(0)).optional())
         .await
