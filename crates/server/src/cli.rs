@@ -75,10 +75,14 @@ pub enum UserAction {
 }
 
 pub async fn run(args: UserArgs) -> anyhow::Result<()> {
-    args.database.validate()?;
     let db = Db::connect(&args.database.database_url).await?;
     let sessions = || async {
-        let store = Store::open(&db, args.database.session_store.as_deref()).await?;
+        let store = Store::open(
+            &db,
+            &args.database.session_store,
+            db::redis::open(&args.database.session_store).await?,
+        )
+        .await?;
         anyhow::Ok(Sessions::new(db.clone(), store, config::defaults::<SessionConfig>()?))
     };
     match args.action {

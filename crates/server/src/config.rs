@@ -15,11 +15,11 @@ pub struct DatabaseConfig {
     #[arg(long, env = "TRACKLIST_DATABASE_URL", default_value = "sqlite://tracklist.db")]
     pub database_url: String,
 
-    /// Keep sessions (and sign-in throttling counters) in Redis, e.g. `redis://127.0.0.1:6379`,
-    /// so several instances share them; by default they live in the database. `memory` keeps
-    /// them in this process only (lost on restart; the benchmark's baseline).
-    #[arg(long, env = "TRACKLIST_SESSION_STORE")]
-    pub session_store: Option<String>,
+    /// Where sessions live: `database` (the database's own session table), a Redis URL such
+    /// as `redis://127.0.0.1:6379` (sessions and sign-in throttling counters, shared by every
+    /// instance), or `memory` (this process only, lost on restart; the benchmark's baseline).
+    #[arg(long, env = "TRACKLIST_SESSION_STORE", default_value = "database", value_parser = SessionStoreChoice::parse)]
+    pub session_store: SessionStoreChoice,
 
     /// Prefix of Tracklist's own Redis keys (throttling counters), for a Redis shared with
     /// other deployments. Instances of one deployment must use the same prefix.
@@ -27,14 +27,38 @@ pub struct DatabaseConfig {
     pub redis_key_prefix: String,
 }
 
-impl DatabaseConfig {
-    pub fn validate(&self) -> anyhow::Result<()> {
-        if let Some(url) = &self.session_store
-            && !(url == "memory" || url.starts_with("redis://") || url.starts_with("rediss://"))
-        {
-            bail!("--session-store must be a redis:// or rediss:// URL or `memory`, got {url:?}");
+/// `--session-store`, parsed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionStoreChoice {
+    Database,
+    Memory,
+    /// A `redis://` or `rediss://` URL.
+    Redis(String),
+}
+
+impl SessionStoreChoice {
+    fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "database" => Ok(Self::Database),
+            "memory" => Ok(Self::Memory),
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Ok(Self::Redis(url.to_owned()))
+            }
+            other => {
+                Err(format!("expected `database`, `memory` or a redis:// or rediss:// URL, got {other:?}"))
+            }
         }
-        Ok(())
+    }
+}
+
+/// As given on the command line.
+impl std::fmt::Display for SessionStoreChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Database => f.write_str("database"),
+            Self::Memory => f.write_str("memory"),
+            Self::Redis(url) => f.write_str(url),
+        }
     }
 }
 
@@ -212,7 +236,6 @@ impl Config {
 
     /// Checks what clap cannot; called once at start-up.
     pub fn validate(&self) -> anyhow::Result<()> {
-        self.database.validate()?;
         let session = &self.session;
         if session.idle_timeout.is_zero() || session.lifetime.is_zero() {
             bail!("--session-idle-timeout and --session-lifetime must be longer than zero");

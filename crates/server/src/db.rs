@@ -4,8 +4,10 @@
 //! The exceptions are the hot reads (the catalogue, session loads), which on SQLite go through
 //! direct read-only connections (`readers`). Row types stay in here; callers get domain values.
 
+pub mod counters;
 pub mod devices;
 mod readers;
+pub mod redis;
 pub mod sessions;
 mod shared_reads;
 pub mod tracks;

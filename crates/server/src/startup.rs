@@ -18,7 +18,8 @@ use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
 use crate::catalogue_cache::PageCache;
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::counters::Counters;
+use crate::db::{self, Db};
 use crate::session::{self, CookiePolicy, Sessions, Store};
 use crate::spa::Spa;
 use crate::state::{AppState, Components};
@@ -38,12 +39,11 @@ impl Application {
         config.validate()?;
         let db = Db::connect(&config.database.database_url).await?;
         let session_db = db.session_budget()?;
-        let store = Store::open(&session_db, config.database.session_store.as_deref()).await?;
+        let redis = db::redis::open(&config.database.session_store).await?;
+        let store = Store::open(&session_db, &config.database.session_store, redis.clone()).await?;
+        let counters = Counters::new(redis.map(|pool| (pool, config.database.redis_key_prefix.clone())));
         let state = AppState::new(Components {
-            throttle: LoginThrottle::new(
-                config.throttle.clone(),
-                store.redis().map(|pool| (pool.clone(), config.database.redis_key_prefix.clone())),
-            ),
+            throttle: LoginThrottle::new(config.throttle.clone(), counters),
             sessions: Sessions::new(session_db, store.clone(), config.session.clone()),
             pages: PageCache::new(config.catalogue_cache_mib.saturating_mul(1024 * 1024)),
             db,

@@ -20,9 +20,7 @@ pub async fn tracklist(app: &TestApp, args: &[&str], stdin: &str) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tracklist"));
         command.env("TRACKLIST_DATABASE_URL", &database.database_url);
         command.env("TRACKLIST_REDIS_KEY_PREFIX", &database.redis_key_prefix);
-        if let Some(store) = &database.session_store {
-            command.env("TRACKLIST_SESSION_STORE", store);
-        }
+        command.env("TRACKLIST_SESSION_STORE", database.session_store.to_string());
         let mut child = command
             .args(args)
             .stdin(Stdio::piped())

@@ -10,6 +10,8 @@ use reqwest::header::COOKIE;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
+use tracklist::config::SessionStoreChoice;
+
 use crate::helpers::{PASSWORD, TestApp, assert_error, session_cookie};
 use crate::services::{Postgres, Redis, postgres_available, redis_available, report, skip};
 
@@ -45,7 +47,9 @@ async fn a_redis_outage_answers_503_quickly_and_recovers_by_itself() {
     }
     let redis = Redis::start();
     let url = redis.url();
-    let app = TestApp::spawn_with(move |config| config.database.session_store = Some(url)).await;
+    let app =
+        TestApp::spawn_with(move |config| config.database.session_store = SessionStoreChoice::Redis(url))
+            .await;
     app.create_user("alice", false).await;
     let session = app.session_id_for("alice").await;
     let client = Client::new();
@@ -88,7 +92,7 @@ async fn a_postgres_outage_answers_503_keeps_the_spa_up_and_recovers_by_itself()
     let static_dir = dist.path().to_owned();
     let app = TestApp::spawn_with(move |config| {
         config.database.database_url = url;
-        config.database.session_store = None;
+        config.database.session_store = SessionStoreChoice::Database;
         config.static_dir = Some(static_dir);
     })
     .await;
@@ -136,7 +140,7 @@ async fn load_with_a_redis_restart_loses_no_acknowledged_write() {
     let url = redis.url();
     let app = Arc::new(
         TestApp::spawn_with(move |config| {
-            config.database.session_store = Some(url);
+            config.database.session_store = SessionStoreChoice::Redis(url);
             config.throttle.max_failures_per_client = usize::MAX;
         })
         .await,

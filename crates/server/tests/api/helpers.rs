@@ -8,6 +8,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracklist::config::SessionStoreChoice;
 use tracklist::db::users::Account;
 use tracklist::state::AppState;
 use tracklist::{Application, Config, auth};
@@ -60,7 +61,7 @@ pub async fn fresh_config(dir: &TempDir) -> Config {
     let mut config =
         Config::new(&database_url, "127.0.0.1:0".parse().expect("address")).expect("the defaults parse");
     if let Ok(redis) = std::env::var("TRACKLIST_TEST_REDIS") {
-        config.database.session_store = Some(redis);
+        config.database.session_store = SessionStoreChoice::Redis(redis);
         // Tests run in parallel against one Redis: keep their throttling counters apart.
         config.database.redis_key_prefix = unique_name();
     }

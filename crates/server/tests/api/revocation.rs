@@ -16,6 +16,8 @@ use tokio::net::TcpStream;
 use tower_sessions::session::Id;
 use tower_sessions::session_store::SessionStore;
 
+use tracklist::config::SessionStoreChoice;
+
 use crate::cli::tracklist;
 use crate::helpers::{PASSWORD, TestApp, futures_join_all, session_cookie};
 
@@ -247,10 +249,10 @@ async fn a_sign_in_racing_a_password_change_never_yields_a_working_session() {
 /// the stores those passes do not: PostgreSQL's own session table, and the in-memory store.
 #[tokio::test]
 async fn a_request_in_flight_cannot_revive_a_revoked_session_on_any_store() {
-    for store in [None, Some("memory")] {
+    for store in [SessionStoreChoice::Database, SessionStoreChoice::Memory] {
         let app = TestApp::spawn_with(|config| {
             config.session.idle_timeout = IDLE;
-            config.database.session_store = store.map(str::to_owned);
+            config.database.session_store = store.clone();
         })
         .await;
         let (held, other) = two_sessions(&app, "ann").await;

@@ -17,11 +17,15 @@ impl MemoryStore {
     fn records(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Record>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
+#[async_trait]
+impl super::Backend for MemoryStore {
     /// Drops expired records, so memory follows the live sessions.
-    pub fn delete_expired(&self) {
+    async fn delete_expired(&self) -> session_store::Result<()> {
         let now = OffsetDateTime::now_utc();
         self.records().retain(|_, record| record.expiry_date > now);
+        Ok(())
     }
 }
 
