@@ -5,38 +5,13 @@
 //! read only from a trusted peer, and then from the right: every proxy appends the address it
 //! received from, so the right-most entry that is not one of our proxies is the first one that
 //! no proxy of ours vouches for, i.e. the client. Anything left of it is the client's own
-//! claim. Throttling, the session list and the audit log all use this address.
+//! claim. Throttling, the session list and the audit log all use this address (handlers
+//! take it with `extract::ClientAddr`).
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use axum::http::{HeaderMap, request::Parts};
+use axum::http::HeaderMap;
 use ipnet::IpNet;
-
-use crate::error::ApiError;
-use crate::state::AppState;
-
-/// The client's address, resolved as the module doc says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
-
-impl<S> FromRequestParts<S> for ClientAddr
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ConnectInfo(peer) = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .copied()
-            .ok_or_else(|| anyhow::anyhow!("the server runs without connect info"))?;
-        let state = AppState::from_ref(state);
-        Ok(Self(resolve(peer.ip(), &parts.headers, &state.config.trusted_proxies)))
-    }
-}
 
 /// The client behind `peer`; see the module doc.
 pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {

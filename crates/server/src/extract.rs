@@ -2,16 +2,18 @@
 //! shape as every other error, and the current-user extractors.
 
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
-use crate::db;
 use crate::error::ApiError;
 use crate::session::SignedIn;
 use crate::state::AppState;
+use crate::{client, db};
 
 /// JSON both ways: as an extractor, a body that must be `Content-Type: application/json`
 /// and is rejected with our error body; as a response, the value serialised. The one `Json`
@@ -154,5 +156,27 @@ where
             Some((account, signed_in)) => Ok(Self { account, signed_in, session }),
             None => Err(ApiError::NotAuthenticated),
         }
+    }
+}
+
+/// The client's address: the peer's, or the one a trusted proxy forwarded for (`client`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ConnectInfo(peer) = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("the server runs without connect info"))?;
+        let state = AppState::from_ref(state);
+        Ok(Self(client::resolve(peer.ip(), &parts.headers, &state.config.trusted_proxies)))
     }
 }

@@ -7,10 +7,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{self, policy};
-use crate::client::ClientAddr;
 use crate::db;
 use crate::error::{ApiError, Result};
-use crate::extract::{CurrentUser, FormOrJson, Json, Path};
+use crate::extract::{ClientAddr, CurrentUser, FormOrJson, Json, Path};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

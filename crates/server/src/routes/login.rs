@@ -10,9 +10,8 @@ use utoipa_axum::routes;
 
 use crate::auth::Refused;
 use crate::auth::device;
-use crate::client::ClientAddr;
 use crate::error::{ApiError, Result};
-use crate::extract::{FormOrJson, Json};
+use crate::extract::{ClientAddr, FormOrJson, Json};
 use crate::session::ClientInfo;
 use crate::state::AppState;
 use crate::{auth, db, metrics};
