@@ -1,35 +1,30 @@
 //! SECURITY.md 9, 10 and 17: a user's own sessions, password changes, disabling, the
 //! password blocklist.
 
-use reqwest::header::{COOKIE, USER_AGENT};
-use reqwest::{Client, StatusCode};
+use reqwest::header::USER_AGENT;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::SessionInfo;
 
-use crate::helpers::{PASSWORD, TestApp, assert_error, session_cookie};
+use crate::helpers::{Api, PASSWORD, TestApp, assert_error, session_cookie};
 
 const NEW_PASSWORD: &str = "an entirely fresh passphrase";
 
 /// Signs `name` in from a cookie-less client with this user agent; returns the session id.
 async fn sign_in_as(app: &TestApp, name: &str, agent: &str) -> String {
-    let response = Client::new()
-        .post(app.url("/login"))
-        .header(USER_AGENT, agent)
-        .form(&[("username", name), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("sent");
+    let response = Api::send(
+        app.api()
+            .request(Method::POST, "/login")
+            .header(USER_AGENT, agent)
+            .form(&[("username", name), ("password", PASSWORD)]),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     session_cookie(&response).expect("a cookie").value
 }
 
-fn with_session(request: reqwest::RequestBuilder, id: &str) -> reqwest::RequestBuilder {
-    request.header(COOKIE, format!("id={id}"))
-}
-
 async fn list_sessions(app: &TestApp, id: &str) -> Vec<SessionInfo> {
-    let response =
-        with_session(Client::new().get(app.url("/users/me/sessions")), id).send().await.expect("sent");
+    let response = app.api_with_session(id).get("/users/me/sessions").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
     response.json().await.expect("sessions")
@@ -64,11 +59,7 @@ async fn item_9_revoking_one_session_kills_only_that_one() {
     let phone_ref =
         list_sessions(&app, &laptop).await.into_iter().find(|s| !s.current).expect("the phone").id;
 
-    let response =
-        with_session(Client::new().delete(app.url(&format!("/users/me/sessions/{phone_ref}"))), &laptop)
-            .send()
-            .await
-            .expect("sent");
+    let response = app.api_with_session(&laptop).delete(&format!("/users/me/sessions/{phone_ref}")).await;
 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(app.me_with_cookie(Some(&phone)).await.status(), StatusCode::UNAUTHORIZED);
@@ -85,11 +76,7 @@ async fn item_9_nobody_can_revoke_another_users_session() {
     let alice_ref = list_sessions(&app, &alice).await[0].id.clone();
     let mallory = sign_in_as(&app, "mallory", "Mallory").await;
 
-    let response =
-        with_session(Client::new().delete(app.url(&format!("/users/me/sessions/{alice_ref}"))), &mallory)
-            .send()
-            .await
-            .expect("sent");
+    let response = app.api_with_session(&mallory).delete(&format!("/users/me/sessions/{alice_ref}")).await;
 
     assert_error(response, StatusCode::NOT_FOUND, "Session not found").await;
     assert_eq!(app.me_with_cookie(Some(&alice)).await.status(), StatusCode::OK);
@@ -102,8 +89,7 @@ async fn item_9_signing_out_everywhere_else_keeps_the_current_session() {
     let keep = sign_in_as(&app, "alice", "Keep").await;
     let others = [sign_in_as(&app, "alice", "A").await, sign_in_as(&app, "alice", "B").await];
 
-    let response =
-        with_session(Client::new().delete(app.url("/users/me/sessions")), &keep).send().await.expect("sent");
+    let response = app.api_with_session(&keep).delete("/users/me/sessions").await;
 
     assert_eq!(response.status(), StatusCode::OK);
     for other in &others {
@@ -122,7 +108,7 @@ async fn item_9_logout_removes_the_session_from_the_list() {
     let stay = sign_in_as(&app, "alice", "Stay").await;
     let leave = sign_in_as(&app, "alice", "Leave").await;
 
-    with_session(Client::new().post(app.url("/logout")), &leave).send().await.expect("sent");
+    app.api_with_session(&leave).post("/logout").await;
 
     let sessions = list_sessions(&app, &stay).await;
     assert_eq!(sessions.len(), 1, "{sessions:?}");
@@ -135,11 +121,10 @@ async fn item_10_changing_the_password_revokes_other_sessions_and_rotates_this_o
     let current = sign_in_as(&app, "alice", "Here").await;
     let elsewhere = sign_in_as(&app, "alice", "Elsewhere").await;
 
-    let response = with_session(Client::new().put(app.url("/users/me/password")), &current)
-        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .expect("sent");
+    let response = app
+        .api_with_session(&current)
+        .put_json("/users/me/password", &json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
+        .await;
 
     assert_eq!(response.status(), StatusCode::OK);
     let rotated = session_cookie(&response).expect("a new session cookie").value;
@@ -148,8 +133,8 @@ async fn item_10_changing_the_password_revokes_other_sessions_and_rotates_this_o
     assert_eq!(app.me_with_cookie(Some(&elsewhere)).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.me_with_cookie(Some(&rotated)).await.status(), StatusCode::OK);
     assert_eq!(list_sessions(&app, &rotated).await.len(), 1);
-    assert_eq!(app.login(&Client::new(), "alice", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login(&Client::new(), "alice", NEW_PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(app.api().sign_in("alice", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.api().sign_in("alice", NEW_PASSWORD).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -159,16 +144,18 @@ async fn item_10_a_wrong_current_password_changes_nothing() {
     let current = sign_in_as(&app, "alice", "Here").await;
     let elsewhere = sign_in_as(&app, "alice", "Elsewhere").await;
 
-    let response = with_session(Client::new().put(app.url("/users/me/password")), &current)
-        .json(&json!({"current_password": "not my password at all", "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .expect("sent");
+    let response = app
+        .api_with_session(&current)
+        .put_json(
+            "/users/me/password",
+            &json!({"current_password": "not my password at all", "new_password": NEW_PASSWORD}),
+        )
+        .await;
 
     let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
     assert_eq!(body["fields"]["current_password"], "is not your current password");
     assert_eq!(app.me_with_cookie(Some(&elsewhere)).await.status(), StatusCode::OK);
-    assert_eq!(app.login(&Client::new(), "alice", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(app.api().sign_in("alice", PASSWORD).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -177,11 +164,13 @@ async fn item_10_the_new_password_must_meet_the_policy() {
     app.create_user("alice", false).await;
     let current = sign_in_as(&app, "alice", "Here").await;
 
-    let response = with_session(Client::new().put(app.url("/users/me/password")), &current)
-        .json(&json!({"current_password": PASSWORD, "new_password": "1qaz2wsx3edc4rfv"}))
-        .send()
-        .await
-        .expect("sent");
+    let response = app
+        .api_with_session(&current)
+        .put_json(
+            "/users/me/password",
+            &json!({"current_password": PASSWORD, "new_password": "1qaz2wsx3edc4rfv"}),
+        )
+        .await;
 
     let body: Value =
         assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
@@ -192,12 +181,10 @@ async fn item_10_the_new_password_must_meet_the_policy() {
 async fn item_10_changing_the_password_needs_a_session() {
     let app = TestApp::spawn().await;
 
-    let response = Client::new()
-        .put(app.url("/users/me/password"))
-        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .expect("sent");
+    let response = app
+        .api()
+        .put_json("/users/me/password", &json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
+        .await;
 
     assert_error(response, StatusCode::UNAUTHORIZED, "Not authenticated").await;
 }
@@ -206,12 +193,8 @@ async fn item_10_changing_the_password_needs_a_session() {
 async fn item_17_sign_up_refuses_breached_passwords_with_the_reason() {
     let app = TestApp::spawn().await;
 
-    let response = Client::new()
-        .post(app.url("/users"))
-        .json(&json!({"username": "carol", "password": "passwordpassword"}))
-        .send()
-        .await
-        .expect("sent");
+    let response =
+        app.api().post_json("/users", &json!({"username": "carol", "password": "passwordpassword"})).await;
 
     let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
     assert_eq!(body["fields"]["password"], "is a commonly used password; choose another");

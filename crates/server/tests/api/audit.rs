@@ -4,8 +4,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use reqwest::header::COOKIE;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 
 use crate::helpers::{PASSWORD, TestApp, session_cookie};
 
@@ -45,37 +44,31 @@ async fn item_23_account_events_are_logged_without_secrets() {
     let account = app.create_user("audited", false).await;
     let wrong_password = "audited wrong password 9431";
 
-    assert_eq!(app.login(&Client::new(), "audited", wrong_password).await.status(), StatusCode::UNAUTHORIZED);
-    let login = app.login(&Client::new(), "audited", PASSWORD).await;
+    assert_eq!(app.api().sign_in("audited", wrong_password).await.status(), StatusCode::UNAUTHORIZED);
+    let login = app.api().sign_in("audited", PASSWORD).await;
     let session_id = session_cookie(&login).expect("a cookie").value;
-    let with_cookie = |request: reqwest::RequestBuilder| request.header(COOKIE, format!("id={session_id}"));
-    let revoked =
-        with_cookie(Client::new().delete(app.url("/users/me/sessions"))).send().await.expect("sent");
-    assert_eq!(revoked.status(), StatusCode::OK);
+    let signed_in = app.api_with_session(&session_id);
+    assert_eq!(signed_in.delete("/users/me/sessions").await.status(), StatusCode::OK);
     let new_password = "audited new password 7730";
-    let changed = with_cookie(Client::new().put(app.url("/users/me/password")))
-        .json(&serde_json::json!({"current_password": PASSWORD, "new_password": new_password}))
-        .send()
-        .await
-        .expect("sent");
+    let changed = signed_in
+        .put_json(
+            "/users/me/password",
+            &serde_json::json!({"current_password": PASSWORD, "new_password": new_password}),
+        )
+        .await;
     assert_eq!(changed.status(), StatusCode::OK);
     let first_session_id = session_id.clone();
     let session_id = session_cookie(&changed).expect("a rotated cookie").value;
-    let logout = Client::new()
-        .post(app.url("/logout"))
-        .header(COOKIE, format!("id={session_id}"))
-        .send()
-        .await
-        .expect("sent");
+    let logout = app.api_with_session(&session_id).post("/logout").await;
     assert_eq!(logout.status(), StatusCode::OK);
     for attempt in 0..3 {
-        app.login(&Client::new(), "audited", &format!("{wrong_password} {attempt}")).await;
+        app.api().sign_in("audited", &format!("{wrong_password} {attempt}")).await;
     }
     // A password typed into the username field, and a username that would forge a log line.
     let misplaced = "misplaced password 5521";
     let forged = "x\n2026-01-01T00:00:00Z  INFO forged event=\"login_succeeded\"";
     for username in [misplaced, forged] {
-        assert_eq!(app.login(&Client::new(), username, "whatever").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(app.api().sign_in(username, "whatever").await.status(), StatusCode::UNAUTHORIZED);
     }
 
     let text = String::from_utf8_lossy(&logs.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();

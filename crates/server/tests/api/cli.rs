@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 
 use tower_sessions::session::Id;
 use tower_sessions::session_store::SessionStore;
@@ -43,7 +43,7 @@ async fn user_add_passwd_and_list_work_on_the_servers_database() {
         tracklist(&app, &["user", "add", "Dave", "--password-stdin", "--admin"], "first password of dave\n")
             .await;
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
-    let login = app.login(&Client::new(), "dave", "first password of dave").await;
+    let login = app.api().sign_in("dave", "first password of dave").await;
     assert_eq!(login.status(), StatusCode::OK);
     let session = session_cookie(&login).expect("a session").value;
 
@@ -52,11 +52,8 @@ async fn user_add_passwd_and_list_work_on_the_servers_database() {
     assert!(changed.status.success(), "{}", String::from_utf8_lossy(&changed.stderr));
     assert!(String::from_utf8_lossy(&changed.stdout).contains("1 session(s) signed out"));
     assert_revoked(&app, &session).await;
-    assert_eq!(
-        app.login(&Client::new(), "dave", "first password of dave").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(app.login(&Client::new(), "dave", "second password of dave").await.status(), StatusCode::OK);
+    assert_eq!(app.api().sign_in("dave", "first password of dave").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.api().sign_in("dave", "second password of dave").await.status(), StatusCode::OK);
 
     let listed = tracklist(&app, &["user", "list"], "").await;
     let listing = String::from_utf8_lossy(&listed.stdout);
@@ -89,14 +86,11 @@ async fn item_10_user_disable_signs_the_user_out_everywhere_and_blocks_sign_in()
     assert!(disabled.status.success(), "{}", String::from_utf8_lossy(&disabled.stderr));
     assert!(String::from_utf8_lossy(&disabled.stdout).contains("1 session(s) signed out"));
     assert_eq!(app.me_with_cookie(Some(&session)).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        app.login(&Client::new(), "erin", crate::helpers::PASSWORD).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.api().sign_in("erin", crate::helpers::PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
 
     let enabled = tracklist(&app, &["user", "enable", "erin"], "").await;
     assert!(enabled.status.success());
-    assert_eq!(app.login(&Client::new(), "erin", crate::helpers::PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(app.api().sign_in("erin", crate::helpers::PASSWORD).await.status(), StatusCode::OK);
     // Enabling the account again brings back none of the sessions disabling it ended.
     assert_revoked(&app, &session).await;
 }

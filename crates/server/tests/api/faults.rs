@@ -73,7 +73,7 @@ async fn a_redis_outage_answers_503_quickly_and_recovers_by_itself() {
 
     eventually(StatusCode::OK, || client.get(app.url("/readyz"))).await;
     // Redis kept nothing (no persistence here), so the old session is gone; signing in works.
-    assert_eq!(app.login(&client, "alice", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(app.api().sign_in("alice", PASSWORD).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -114,7 +114,7 @@ async fn a_postgres_outage_answers_503_keeps_the_spa_up_and_recovers_by_itself()
     postgres.up();
 
     eventually(StatusCode::OK, || client.get(app.url("/tracks"))).await;
-    assert_eq!(app.login(&client, "alice", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(app.api().sign_in("alice", PASSWORD).await.status(), StatusCode::OK);
 }
 
 /// What the load run saw.

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use reqwest::header::{CONTENT_TYPE, COOKIE};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
 use tokio::runtime::Runtime;
 
@@ -70,7 +70,7 @@ proptest! {
         let (runtime, app) = app();
         let value = cookie.replace(';', "");
         let status = runtime.block_on(async {
-            Client::new().get(app.url("/users/me")).header(COOKIE, format!("id={value}")).send().await.expect("sent").status()
+            app.api_with_session(&value).get("/users/me").await.status()
         });
         prop_assert_eq!(status, StatusCode::UNAUTHORIZED);
     }

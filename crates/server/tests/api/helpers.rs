@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use reqwest::header::{COOKIE, SET_COOKIE};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use serde::Serialize;
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -28,14 +29,25 @@ pub struct TestApp {
     _dir: Arc<TempDir>,
 }
 
-/// Which backends the suite runs against: SQLite and database sessions unless
+/// The backends the suite runs against: SQLite with database sessions, unless
 /// `TRACKLIST_TEST_POSTGRES` (an admin URL) and/or `TRACKLIST_TEST_REDIS` are set.
-pub fn backend() -> &'static str {
-    match (std::env::var("TRACKLIST_TEST_POSTGRES").is_ok(), std::env::var("TRACKLIST_TEST_REDIS").is_ok()) {
-        (false, false) => "sqlite",
-        (true, false) => "postgres",
-        (false, true) => "sqlite+redis",
-        (true, true) => "postgres+redis",
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backend {
+    pub postgres: bool,
+    pub redis: bool,
+}
+
+impl Backend {
+    pub fn current() -> Self {
+        Self {
+            postgres: std::env::var("TRACKLIST_TEST_POSTGRES").is_ok(),
+            redis: std::env::var("TRACKLIST_TEST_REDIS").is_ok(),
+        }
+    }
+
+    /// Whether several instances can share this backend's state.
+    pub fn is_shared(self) -> bool {
+        self.postgres && self.redis
     }
 }
 
@@ -128,10 +140,23 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// A client of this app with no session yet (it keeps the cookies it is given).
+    pub fn api(&self) -> Api {
+        Api { base: self.address.clone(), http: cookie_client() }
+    }
+
+    /// A client carrying exactly this session cookie, as a copied cookie would be replayed.
+    pub fn api_with_session(&self, session_id: &str) -> Api {
+        let jar = reqwest::cookie::Jar::default();
+        let url = self.address.parse().expect("the app's URL");
+        jar.add_cookie_str(&format!("id={session_id}"), &url);
+        let http = Client::builder().cookie_provider(Arc::new(jar)).build().expect("client");
+        Api { base: self.address.clone(), http }
+    }
+
     /// `GET path` without a session, decoded from JSON.
     pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        let response = Client::new().get(self.url(path)).send().await.expect("sent");
-        response.json().await.expect("a JSON body")
+        self.api().get(path).await.json().await.expect("a JSON body")
     }
 
     /// Adds an account straight to the database.
@@ -151,13 +176,12 @@ impl TestApp {
             .expect("request sent")
     }
 
-    /// A cookie-keeping client signed in as a new user `name`.
-    pub async fn signed_in(&self, name: &str, is_admin: bool) -> (Client, Account) {
+    /// A client signed in as a new user `name`.
+    pub async fn signed_in(&self, name: &str, is_admin: bool) -> (Api, Account) {
         let account = self.create_user(name, is_admin).await;
-        let client = cookie_client();
-        let response = self.login(&client, name, PASSWORD).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        (client, account)
+        let api = self.api();
+        assert_eq!(api.sign_in(name, PASSWORD).await.status(), StatusCode::OK);
+        (api, account)
     }
 
     /// `GET /users/me` with exactly this session cookie (or none), from a cookie-less client.
@@ -174,6 +198,64 @@ impl TestApp {
         let response = self.login(&Client::new(), name, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK);
         session_cookie(&response).expect("a session cookie").value
+    }
+}
+
+/// A client of one app that keeps its cookies, the session among them: what tests drive the
+/// API with. Paths are the app's (`/tracks`); every call panics if the request cannot be sent.
+#[derive(Debug, Clone)]
+pub struct Api {
+    base: String,
+    http: Client,
+}
+
+impl Api {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request to finish by hand (extra headers), sent with [`Api::send`].
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    pub async fn send(request: RequestBuilder) -> Response {
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        Self::send(self.request(Method::GET, path)).await
+    }
+
+    /// `POST path` without a body.
+    pub async fn post(&self, path: &str) -> Response {
+        Self::send(self.request(Method::POST, path)).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &impl Serialize) -> Response {
+        Self::send(self.request(Method::POST, path).json(body)).await
+    }
+
+    /// `POST path` urlencoded, as an HTML form sends it.
+    pub async fn post_form(&self, path: &str, form: &impl Serialize) -> Response {
+        Self::send(self.request(Method::POST, path).form(form)).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &impl Serialize) -> Response {
+        Self::send(self.request(Method::PUT, path).json(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &impl Serialize) -> Response {
+        Self::send(self.request(Method::PATCH, path).json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        Self::send(self.request(Method::DELETE, path)).await
+    }
+
+    /// `POST /login` as a form; the session cookie, if any, is kept.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Response {
+        self.post_form("/login", &[("username", username), ("password", password)]).await
     }
 }
 

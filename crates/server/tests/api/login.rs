@@ -1,16 +1,16 @@
 //! `POST /login` and `GET /users/me`.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_error, cookie_client, session_cookie};
+use crate::helpers::{PASSWORD, TestApp, assert_error, session_cookie};
 
 #[tokio::test]
 async fn login_with_a_form_body_succeeds_and_sets_a_hardened_session_cookie() {
     let app = TestApp::spawn().await;
     app.create_user("alice", false).await;
 
-    let response = app.login(&Client::new(), "alice", PASSWORD).await;
+    let response = app.api().sign_in("alice", PASSWORD).await;
 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -26,17 +26,12 @@ async fn login_with_a_form_body_succeeds_and_sets_a_hardened_session_cookie() {
 async fn login_accepts_a_json_body() {
     let app = TestApp::spawn().await;
     app.create_user("alice", false).await;
-    let client = cookie_client();
+    let client = app.api();
 
-    let response = client
-        .post(app.url("/login"))
-        .json(&json!({"username": "alice", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("sent");
+    let response = client.post_json("/login", &json!({"username": "alice", "password": PASSWORD})).await;
 
     assert_eq!(response.status(), StatusCode::OK);
-    let me: Value = client.get(app.url("/users/me")).send().await.expect("sent").json().await.expect("JSON");
+    let me: Value = client.get("/users/me").await.json().await.expect("JSON");
     assert_eq!(me["username"], "alice");
 }
 
@@ -45,7 +40,7 @@ async fn users_me_returns_the_signed_in_user_with_no_store() {
     let app = TestApp::spawn().await;
     let (client, account) = app.signed_in("alice", false).await;
 
-    let response = client.get(app.url("/users/me")).send().await.expect("sent");
+    let response = client.get("/users/me").await;
 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -58,7 +53,7 @@ async fn usernames_are_case_insensitive_at_login() {
     let app = TestApp::spawn().await;
     app.create_user("alice", false).await;
 
-    let response = app.login(&Client::new(), "  ALICE ", PASSWORD).await;
+    let response = app.api().sign_in("  ALICE ", PASSWORD).await;
 
     assert_eq!(response.status(), StatusCode::OK);
 }
@@ -68,7 +63,7 @@ async fn a_wrong_password_gets_401_incorrect_username_or_password() {
     let app = TestApp::spawn().await;
     app.create_user("alice", false).await;
 
-    let response = app.login(&Client::new(), "alice", "not the password at all").await;
+    let response = app.api().sign_in("alice", "not the password at all").await;
 
     assert!(session_cookie(&response).is_none());
     assert_error(response, StatusCode::UNAUTHORIZED, "Incorrect username or password").await;
@@ -79,8 +74,8 @@ async fn an_unknown_user_gets_exactly_the_wrong_password_answer() {
     let app = TestApp::spawn().await;
     app.create_user("alice", false).await;
 
-    let wrong_password = app.login(&Client::new(), "alice", "not the password at all").await;
-    let unknown_user = app.login(&Client::new(), "nobody", "not the password at all").await;
+    let wrong_password = app.api().sign_in("alice", "not the password at all").await;
+    let unknown_user = app.api().sign_in("nobody", "not the password at all").await;
 
     assert_eq!(wrong_password.status(), unknown_user.status());
     let wrong_password: Value = wrong_password.json().await.expect("JSON");
@@ -92,7 +87,7 @@ async fn an_unknown_user_gets_exactly_the_wrong_password_answer() {
 async fn unicode_and_hostile_usernames_get_401_never_500() {
     let app = TestApp::spawn().await;
     for username in ["jöhn", "名前", "🎵🎵🎵", "' OR 1=1 --", "a\u{0}b", &"x".repeat(5000)] {
-        let response = app.login(&Client::new(), username, "whatever password").await;
+        let response = app.api().sign_in(username, "whatever password").await;
         assert_error(response, StatusCode::UNAUTHORIZED, "Incorrect username or password").await;
     }
 }
@@ -100,24 +95,18 @@ async fn unicode_and_hostile_usernames_get_401_never_500() {
 #[tokio::test]
 async fn missing_or_empty_login_fields_are_422() {
     let app = TestApp::spawn().await;
-    let client = Client::new();
+    let client = app.api();
 
-    let missing = client.post(app.url("/login")).form(&[("username", "alice")]).send().await.expect("sent");
+    let missing = client.post_form("/login", &[("username", "alice")]).await;
     let body = crate::helpers::assert_json_error(missing, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(body["detail"].as_str().is_some_and(|d| d.contains("password")), "{body}");
 
-    let empty = client
-        .post(app.url("/login"))
-        .form(&[("username", ""), ("password", "")])
-        .send()
-        .await
-        .expect("sent");
+    let empty = client.post_form("/login", &[("username", ""), ("password", "")]).await;
     let body = crate::helpers::assert_json_error(empty, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(body["fields"]["username"], "is required");
     assert_eq!(body["fields"]["password"], "is required");
 
-    let json_missing =
-        client.post(app.url("/login")).json(&json!({"password": "x"})).send().await.expect("sent");
+    let json_missing = client.post_json("/login", &json!({"password": "x"})).await;
     crate::helpers::assert_json_error(json_missing, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
 
@@ -125,7 +114,7 @@ async fn missing_or_empty_login_fields_are_422() {
 async fn users_me_without_a_session_is_401_not_authenticated() {
     let app = TestApp::spawn().await;
 
-    let response = Client::new().get(app.url("/users/me")).send().await.expect("sent");
+    let response = app.api().get("/users/me").await;
 
     assert_eq!(response.headers()["www-authenticate"], "Cookie");
     assert_error(response, StatusCode::UNAUTHORIZED, "Not authenticated").await;
@@ -138,9 +127,9 @@ async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions() {
 
     tracklist::db::users::set_disabled(&app.state.db, account.id, true).await.expect("updated");
 
-    let me = client.get(app.url("/users/me")).send().await.expect("sent");
+    let me = client.get("/users/me").await;
     assert_error(me, StatusCode::UNAUTHORIZED, "Not authenticated").await;
-    let again = app.login(&Client::new(), "alice", PASSWORD).await;
+    let again = app.api().sign_in("alice", PASSWORD).await;
     assert_error(again, StatusCode::UNAUTHORIZED, "Incorrect username or password").await;
 }
 
@@ -148,7 +137,7 @@ async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions() {
 async fn demo_mode_seeds_john_and_four_tracks_into_an_empty_database_only() {
     let app = TestApp::spawn_with(|config| config.demo = true).await;
 
-    let response = app.login(&Client::new(), "john", tracklist::demo::PASSWORD).await;
+    let response = app.api().sign_in("john", tracklist::demo::PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
     let tracks: Vec<shared::Track> = app.get_json("/tracks").await;
     let titles: Vec<&str> = tracks.iter().map(|t| t.title.as_str()).collect();
@@ -163,7 +152,7 @@ async fn demo_mode_seeds_john_and_four_tracks_into_an_empty_database_only() {
 async fn without_demo_mode_there_is_no_default_account() {
     let app = TestApp::spawn().await;
 
-    let response = app.login(&Client::new(), "john", tracklist::demo::PASSWORD).await;
+    let response = app.api().sign_in("john", tracklist::demo::PASSWORD).await;
 
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(tracklist::db::users::count(&app.state.db).await.expect("count"), 0);

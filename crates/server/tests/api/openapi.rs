@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 async fn document(app: &TestApp) -> Value {
-    let response = Client::new().get(app.url("/openapi.json")).send().await.expect("sent");
+    let response = app.api().get("/openapi.json").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/json");
     response.json().await.expect("JSON")

@@ -1,8 +1,8 @@
 //! Operations: Prometheus metrics on their own listener, request ids.
 
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
 
-use crate::helpers::{PASSWORD, TestApp, assert_error};
+use crate::helpers::{Api, PASSWORD, TestApp, assert_error};
 
 #[tokio::test]
 async fn metrics_are_served_on_their_own_listener_only() {
@@ -10,14 +10,11 @@ async fn metrics_are_served_on_their_own_listener_only() {
         TestApp::spawn_with(|config| config.metrics_bind = Some("127.0.0.1:0".parse().expect("address")))
             .await;
     app.create_user("alice", false).await;
-    assert_eq!(app.login(&Client::new(), "alice", PASSWORD).await.status(), StatusCode::OK);
-    assert_eq!(
-        app.login(&Client::new(), "alice", "a wrong password guess").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    Client::new().get(app.url("/tracks/7")).send().await.expect("sent");
+    assert_eq!(app.api().sign_in("alice", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(app.api().sign_in("alice", "a wrong password guess").await.status(), StatusCode::UNAUTHORIZED);
+    app.api().get("/tracks/7").await;
     for _ in 0..2 {
-        Client::new().get(app.url("/tracks")).send().await.expect("sent");
+        app.api().get("/tracks").await;
     }
 
     let metrics_address = app.metrics_address.clone().expect("a metrics listener");
@@ -38,7 +35,7 @@ async fn metrics_are_served_on_their_own_listener_only() {
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
-    let public = Client::new().get(app.url("/metrics")).send().await.expect("sent");
+    let public = app.api().get("/metrics").await;
     assert_error(public, StatusCode::NOT_FOUND, "Not Found").await;
 }
 
@@ -46,15 +43,12 @@ async fn metrics_are_served_on_their_own_listener_only() {
 async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
     let app = TestApp::spawn().await;
 
-    let fresh = Client::new().get(app.url("/tracks")).send().await.expect("sent");
+    let fresh = app.api().get("/tracks").await;
     let id = fresh.headers()["x-request-id"].to_str().expect("text").to_owned();
     assert_eq!(id.len(), 36, "a UUID: {id}");
-    let given = Client::new()
-        .get(app.url("/tracks"))
-        .header("x-request-id", "from-the-proxy-42")
-        .send()
-        .await
-        .expect("sent");
+    let given =
+        Api::send(app.api().request(Method::GET, "/tracks").header("x-request-id", "from-the-proxy-42"))
+            .await;
 
     assert_eq!(given.headers()["x-request-id"], "from-the-proxy-42");
 }

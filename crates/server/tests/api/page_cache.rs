@@ -10,7 +10,7 @@ use tracklist::db::Db;
 use crate::helpers::{TestApp, futures_join_all};
 
 async fn titles(app: &TestApp, query: &str) -> Vec<String> {
-    let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
+    let response = app.api().get(&format!("/tracks{query}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[CONTENT_TYPE], "application/json", "kept pages are sent as JSON too");
     let tracks: Vec<Track> = response.json().await.expect("tracks");
@@ -41,8 +41,11 @@ async fn changes_on_another_instance_show_in_the_next_page() {
     let b = a.second_instance().await;
     let (client, _) = a.signed_in("alice", false).await;
     let add = |title: &'static str| {
-        let request = client.post(a.url("/tracks")).json(&json!({"title": title, "artist": "Blur"}));
-        async move { request.send().await.expect("sent").json::<Track>().await.expect("a track") }
+        let client = client.clone();
+        async move {
+            let response = client.post_json("/tracks", &json!({"title": title, "artist": "Blur"})).await;
+            response.json::<Track>().await.expect("a track")
+        }
     };
     let first = add("Girls and Boys").await;
     assert_eq!(titles(&b, "").await, ["Girls and Boys"]);
@@ -52,12 +55,12 @@ async fn changes_on_another_instance_show_in_the_next_page() {
     assert_eq!(titles(&b, "").await, ["Girls and Boys", "Parklife"]);
     assert_eq!(titles(&b, "?q=blur").await, ["Girls and Boys", "Parklife"]);
 
-    let path = a.url(&format!("/tracks/{}", first.id));
-    let renamed = client.patch(&path).json(&json!({"title": "Song 2"})).send().await.expect("sent");
+    let path = format!("/tracks/{}", first.id);
+    let renamed = client.patch(&path, &json!({"title": "Song 2"})).await;
     assert_eq!(renamed.status(), StatusCode::OK);
     assert_eq!(titles(&b, "?q=blur").await, ["Song 2", "Parklife"]);
 
-    assert_eq!(client.delete(&path).send().await.expect("sent").status(), StatusCode::OK);
+    assert_eq!(client.delete(&path).await.status(), StatusCode::OK);
     assert_eq!(titles(&b, "").await, ["Parklife"]);
     assert_eq!(titles(&b, "?q=blur").await, ["Parklife"]);
 }

@@ -5,16 +5,16 @@ use serde_json::{Value, json};
 
 use tracklist::db::Db;
 
-use crate::helpers::{TestApp, cookie_client, futures_join_all};
+use crate::helpers::{TestApp, futures_join_all};
 
 #[tokio::test]
 async fn healthz_is_ok_and_readyz_checks_the_backends() {
     let app = TestApp::spawn().await;
 
-    let health = Client::new().get(app.url("/healthz")).send().await.expect("sent");
+    let health = app.api().get("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.json::<Value>().await.expect("JSON"), json!({"status": "ok"}));
-    let ready = Client::new().get(app.url("/readyz")).send().await.expect("sent");
+    let ready = app.api().get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::OK);
     assert_eq!(ready.json::<Value>().await.expect("JSON"), json!({"status": "ready"}));
 }
@@ -24,14 +24,10 @@ async fn sessions_users_and_tracks_survive_a_restart() {
     let app = TestApp::spawn().await;
     app.create_user("alice", false).await;
     let session = app.session_id_for("alice").await;
-    let client = Client::new();
-    let created = client
-        .post(app.url("/tracks"))
-        .header("cookie", format!("id={session}"))
-        .json(&json!({"title": "Song 2", "artist": "Blur"}))
-        .send()
-        .await
-        .expect("sent");
+    let created = app
+        .api_with_session(&session)
+        .post_json("/tracks", &json!({"title": "Song 2", "artist": "Blur"}))
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let track: Value = created.json().await.expect("JSON");
 
@@ -39,7 +35,7 @@ async fn sessions_users_and_tracks_survive_a_restart() {
     let restarted = TestApp::spawn_on(config, dir).await;
 
     assert_eq!(restarted.me_with_cookie(Some(&session)).await.status(), StatusCode::OK);
-    let fetched = client.get(restarted.url(&format!("/tracks/{}", track["id"]))).send().await.expect("sent");
+    let fetched = restarted.api_with_session(&session).get(&format!("/tracks/{}", track["id"])).await;
     assert_eq!(fetched.json::<Value>().await.expect("JSON"), track);
 }
 
@@ -49,23 +45,20 @@ async fn concurrent_writes_from_one_session_lose_nothing() {
     let (client, _) = app.signed_in("alice", false).await;
 
     let writes = (0..24).map(|n| {
-        let request =
-            client.post(app.url("/tracks")).json(&json!({"title": format!("Take {n}"), "artist": "Band"}));
-        async move { request.send().await.expect("sent").status() }
+        let client = client.clone();
+        async move {
+            client
+                .post_json("/tracks", &json!({"title": format!("Take {n}"), "artist": "Band"}))
+                .await
+                .status()
+        }
     });
     let statuses = futures_join_all(writes).await;
 
     assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
-    let tracks: Vec<Value> = cookie_client()
-        .get(app.url("/tracks?limit=100"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+    let tracks: Vec<Value> = app.api().get("/tracks?limit=100").await.json().await.expect("JSON");
     assert_eq!(tracks.len(), 24);
-    assert_eq!(client.get(app.url("/users/me")).send().await.expect("sent").status(), StatusCode::OK);
+    assert_eq!(client.get("/users/me").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -164,7 +157,7 @@ async fn a_flood_of_sign_ins_is_shed_with_503_and_retry_after_not_queued() {
     assert!(shed.iter().all(|(_, retry, body)| retry.is_some() && body["code"] == "busy"), "{shed:?}");
     assert!(answers.iter().any(|(status, ..)| *status == StatusCode::OK), "the ones let in succeed");
     // Other requests are unaffected.
-    assert_eq!(Client::new().get(app.url("/tracks")).send().await.expect("sent").status(), StatusCode::OK);
+    assert_eq!(app.api().get("/tracks").await.status(), StatusCode::OK);
 }
 
 /// Holds every ordinary database connection with reads that take `for_how_long`.
@@ -204,7 +197,7 @@ async fn signed_in_requests_do_not_wait_behind_slow_catalogue_reads() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     let started = std::time::Instant::now();
-    let me = client.get(app.url("/users/me")).send().await.expect("sent");
+    let me = client.get("/users/me").await;
 
     assert_eq!(me.status(), StatusCode::OK);
     assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "{:?}", started.elapsed());

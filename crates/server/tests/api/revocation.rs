@@ -8,7 +8,6 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::COOKIE;
 use reqwest::{Client, StatusCode};
 use shared::SessionInfo;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -76,19 +75,14 @@ async fn two_sessions(app: &TestApp, name: &str) -> (String, String) {
     (app.session_id_for(name).await, app.session_id_for(name).await)
 }
 
-fn with_session(request: reqwest::RequestBuilder, id: &str) -> reqwest::RequestBuilder {
-    request.header(COOKIE, format!("id={id}"))
-}
-
 /// `DELETE path` as the session `id`, which must succeed.
 async fn delete_as(app: &TestApp, id: &str, path: &str) {
-    let response = with_session(Client::new().delete(app.url(path)), id).send().await.expect("sent");
+    let response = app.api_with_session(id).delete(path).await;
     assert_eq!(response.status(), StatusCode::OK, "DELETE {path}");
 }
 
 async fn references(app: &TestApp, id: &str) -> Vec<SessionInfo> {
-    let response =
-        with_session(Client::new().get(app.url("/users/me/sessions")), id).send().await.expect("sent");
+    let response = app.api_with_session(id).get("/users/me/sessions").await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.expect("sessions")
 }
@@ -120,7 +114,7 @@ async fn a_request_in_flight_cannot_revive_a_session_that_logged_out() {
     let (held, _) = two_sessions(&app, "ann").await;
 
     revoke_while_in_flight(&app, &held, || async {
-        let logout = with_session(Client::new().post(app.url("/logout")), &held).send().await.expect("sent");
+        let logout = app.api_with_session(&held).post("/logout").await;
         assert_eq!(logout.status(), StatusCode::OK);
     })
     .await;
@@ -158,11 +152,7 @@ async fn a_request_in_flight_cannot_survive_a_password_change() {
     let mut rotated = String::new();
 
     revoke_while_in_flight(&app, &held, || async {
-        let change = with_session(Client::new().put(app.url("/users/me/password")), &other)
-            .json(&serde_json::json!({"current_password": PASSWORD, "new_password": "another long test password"}))
-            .send()
-            .await
-            .expect("sent");
+        let change = app.api_with_session(&other).put_json("/users/me/password", &serde_json::json!({"current_password": PASSWORD, "new_password": "another long test password"})).await;
         assert_eq!(change.status(), StatusCode::OK);
         rotated = session_cookie(&change).expect("the rotated id").value;
     })

@@ -1,14 +1,13 @@
 //! Two instances sharing PostgreSQL and Redis behave as one server: sessions, revocation and
 //! sign-in throttling hold across both. Runs when the suite runs on postgres+redis.
 
-use reqwest::header::COOKIE;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 
-use crate::helpers::{PASSWORD, TestApp, backend};
+use crate::helpers::{Backend, PASSWORD, TestApp};
 use crate::services::skip;
 
 fn shared_backends(test: &str) -> bool {
-    let shared = backend() == "postgres+redis";
+    let shared = Backend::current().is_shared();
     if !shared {
         skip(test, "needs TRACKLIST_TEST_POSTGRES and TRACKLIST_TEST_REDIS (scripts/test.sh sets both)");
     }
@@ -26,12 +25,7 @@ async fn a_session_from_one_instance_works_and_dies_on_the_other() {
 
     let session = a.session_id_for("alice").await;
     assert_eq!(b.me_with_cookie(Some(&session)).await.status(), StatusCode::OK);
-    let logout = Client::new()
-        .post(b.url("/logout"))
-        .header(COOKIE, format!("id={session}"))
-        .send()
-        .await
-        .expect("sent");
+    let logout = b.api_with_session(&session).post("/logout").await;
     assert_eq!(logout.status(), StatusCode::OK);
 
     assert_eq!(a.me_with_cookie(Some(&session)).await.status(), StatusCode::UNAUTHORIZED);
@@ -50,12 +44,7 @@ async fn revoking_on_one_instance_is_immediate_on_the_other() {
     let other = b.session_id_for("alice").await;
     assert_eq!(a.me_with_cookie(Some(&other)).await.status(), StatusCode::OK);
 
-    let revoke = Client::new()
-        .delete(b.url("/users/me/sessions"))
-        .header(COOKIE, format!("id={keep}"))
-        .send()
-        .await
-        .expect("sent");
+    let revoke = b.api_with_session(&keep).delete("/users/me/sessions").await;
     assert_eq!(revoke.status(), StatusCode::OK);
 
     assert_eq!(a.me_with_cookie(Some(&other)).await.status(), StatusCode::UNAUTHORIZED);
@@ -73,11 +62,11 @@ async fn sign_in_throttling_counts_across_instances() {
 
     for app in [&a, &b, &a] {
         assert_eq!(
-            app.login(&Client::new(), "alice", "a wrong password guess").await.status(),
+            app.api().sign_in("alice", "a wrong password guess").await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
 
-    assert_eq!(b.login(&Client::new(), "alice", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(a.login(&Client::new(), "alice", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(b.api().sign_in("alice", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(a.api().sign_in("alice", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, assert_error};
+use crate::helpers::{Api, PASSWORD, TestApp, assert_error};
 
 async fn login_from(app: &TestApp, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut request =
@@ -32,18 +32,18 @@ async fn item_11_cross_site_state_changes_are_refused_with_403() {
         assert_error(response, StatusCode::FORBIDDEN, "Cross-site request refused").await;
     }
     let (client, _) = app.signed_in("bob", false).await;
-    let track = client
-        .post(app.url("/tracks"))
-        .header("origin", "https://evil.example")
-        .json(&json!({"title": "Song 2", "artist": "Blur"}))
-        .send()
-        .await
-        .expect("sent");
+    let track = Api::send(
+        client
+            .request(Method::POST, "/tracks")
+            .header("origin", "https://evil.example")
+            .json(&json!({"title": "Song 2", "artist": "Blur"})),
+    )
+    .await;
     assert_error(track, StatusCode::FORBIDDEN, "Cross-site request refused").await;
     let logout =
-        client.post(app.url("/logout")).header("origin", "https://evil.example").send().await.expect("sent");
+        Api::send(client.request(Method::POST, "/logout").header("origin", "https://evil.example")).await;
     assert_eq!(logout.status(), StatusCode::FORBIDDEN);
-    assert_eq!(client.get(app.url("/users/me")).send().await.expect("sent").status(), StatusCode::OK);
+    assert_eq!(client.get("/users/me").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -80,12 +80,8 @@ async fn item_11_behind_a_proxy_only_the_public_url_is_our_origin() {
 async fn item_14_no_cors_headers_are_sent() {
     let app = TestApp::spawn().await;
 
-    let response = Client::new()
-        .get(app.url("/tracks"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .expect("sent");
+    let response =
+        Api::send(app.api().request(Method::GET, "/tracks").header("origin", "https://evil.example")).await;
 
     assert!(response.headers().get("access-control-allow-origin").is_none());
     assert!(response.headers().get("access-control-allow-credentials").is_none());
@@ -101,11 +97,11 @@ async fn item_18_repeated_failures_get_429_with_retry_after_until_the_window_pas
     app.create_user("alice", false).await;
 
     for _ in 0..3 {
-        let response = app.login(&Client::new(), "alice", "a wrong password guess").await;
+        let response = app.api().sign_in("alice", "a wrong password guess").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
     // Even the right password waits: otherwise the 429 would only slow wrong guesses.
-    let throttled = app.login(&Client::new(), "alice", PASSWORD).await;
+    let throttled = app.api().sign_in("alice", PASSWORD).await;
     let retry_after: u64 =
         throttled.headers()["retry-after"].to_str().expect("text").parse().expect("seconds");
     assert!((1..=2).contains(&retry_after), "{retry_after}");
@@ -118,7 +114,7 @@ async fn item_18_repeated_failures_get_429_with_retry_after_until_the_window_pas
     assert_eq!(body["code"], "too_many_attempts");
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(app.login(&Client::new(), "alice", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(app.api().sign_in("alice", PASSWORD).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -127,12 +123,12 @@ async fn item_18_one_client_guessing_across_usernames_is_throttled() {
 
     for name in ["ann", "ben", "cat"] {
         assert_eq!(
-            app.login(&Client::new(), name, "a wrong password guess").await.status(),
+            app.api().sign_in(name, "a wrong password guess").await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
 
-    let response = app.login(&Client::new(), "dan", "a wrong password guess").await;
+    let response = app.api().sign_in("dan", "a wrong password guess").await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -140,7 +136,7 @@ async fn item_18_one_client_guessing_across_usernames_is_throttled() {
 async fn item_21_api_responses_carry_strict_security_headers() {
     let app = TestApp::spawn().await;
 
-    let response = Client::new().get(app.url("/tracks")).send().await.expect("sent");
+    let response = app.api().get("/tracks").await;
 
     let headers = response.headers();
     let csp = headers["content-security-policy"].to_str().expect("text");
@@ -154,7 +150,7 @@ async fn item_21_api_responses_carry_strict_security_headers() {
 async fn item_21_hsts_is_sent_with_secure_cookies() {
     let app = TestApp::spawn_with(|config| config.secure_cookies = true).await;
 
-    let response = Client::new().get(app.url("/tracks")).send().await.expect("sent");
+    let response = app.api().get("/tracks").await;
 
     assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000");
 }
@@ -168,7 +164,7 @@ async fn item_21_the_spa_page_allows_only_its_own_scripts_and_wasm() {
     let dir = dist.path().to_owned();
     let app = TestApp::spawn_with(move |config| config.static_dir = Some(dir)).await;
 
-    let response = Client::new().get(app.url("/sign-in")).send().await.expect("sent");
+    let response = app.api().get("/sign-in").await;
 
     let csp = response.headers()["content-security-policy"].to_str().expect("text").to_owned();
     for directive in
@@ -197,7 +193,7 @@ async fn item_16_unknown_users_cost_what_wrong_passwords_cost() {
         let app = &app;
         async move {
             let started = std::time::Instant::now();
-            let response = app.login(&Client::new(), username, "not the password at all").await;
+            let response = app.api().sign_in(username, "not the password at all").await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
             started.elapsed()
         }

@@ -4,10 +4,10 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use reqwest::header::COOKIE;
-use reqwest::{Client, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_error, session_cookie, session_cookie_named};
+use crate::helpers::{Api, PASSWORD, TestApp, assert_error, session_cookie, session_cookie_named};
 
 #[tokio::test]
 async fn session_ids_are_opaque_random_and_distinct() {
@@ -33,8 +33,7 @@ async fn logout_revokes_the_session_server_side() {
     let id = app.session_id_for("alice").await;
     assert_eq!(app.me_with_cookie(Some(&id)).await.status(), StatusCode::OK);
 
-    let logout =
-        Client::new().post(app.url("/logout")).header(COOKIE, format!("id={id}")).send().await.expect("sent");
+    let logout = app.api_with_session(&id).post("/logout").await;
     assert_eq!(logout.status(), StatusCode::OK);
     assert_eq!(logout.headers()["cache-control"], "no-store");
     let body: Value = logout.json().await.expect("JSON");
@@ -50,8 +49,7 @@ async fn logout_expires_the_cookie_with_its_attributes() {
     app.create_user("alice", false).await;
     let id = app.session_id_for("alice").await;
 
-    let logout =
-        Client::new().post(app.url("/logout")).header(COOKIE, format!("id={id}")).send().await.expect("sent");
+    let logout = app.api_with_session(&id).post("/logout").await;
 
     let removal = session_cookie(&logout).expect("a removal cookie");
     assert!(removal.value.is_empty(), "{removal:?}");
@@ -65,15 +63,13 @@ async fn logout_with_secure_cookies_expires_the_host_prefixed_cookie_with_secure
     let app = TestApp::spawn_with(|config| config.secure_cookies = true).await;
     app.create_user("alice", false).await;
 
-    let login = app.login(&Client::new(), "alice", PASSWORD).await;
+    let login = app.api().sign_in("alice", PASSWORD).await;
     let cookie = session_cookie_named(&login, "__Host-id").expect("a __Host- cookie");
     assert!(cookie.has("secure") && cookie.has("path=/"), "{cookie:?}");
-    let logout = Client::new()
-        .post(app.url("/logout"))
-        .header(COOKIE, format!("__Host-id={}", cookie.value))
-        .send()
-        .await
-        .expect("sent");
+    let logout = Api::send(
+        app.api().request(Method::POST, "/logout").header(COOKIE, format!("__Host-id={}", cookie.value)),
+    )
+    .await;
 
     let removal = session_cookie_named(&logout, "__Host-id").expect("a removal cookie");
     for attribute in ["max-age=0", "path=/", "httponly", "secure"] {
@@ -85,7 +81,7 @@ async fn logout_with_secure_cookies_expires_the_host_prefixed_cookie_with_secure
 async fn logout_without_a_session_still_succeeds() {
     let app = TestApp::spawn().await;
 
-    let response = Client::new().post(app.url("/logout")).send().await.expect("sent");
+    let response = app.api().post("/logout").await;
 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.expect("JSON"), json!({"success": true}));
@@ -97,8 +93,7 @@ async fn get_logout_is_405_and_signs_nobody_out() {
     app.create_user("alice", false).await;
     let id = app.session_id_for("alice").await;
 
-    let response =
-        Client::new().get(app.url("/logout")).header(COOKIE, format!("id={id}")).send().await.expect("sent");
+    let response = app.api_with_session(&id).get("/logout").await;
 
     assert_error(response, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").await;
     assert_eq!(app.me_with_cookie(Some(&id)).await.status(), StatusCode::OK);
@@ -110,13 +105,10 @@ async fn every_login_issues_a_new_id_and_kills_the_previous_one() {
     app.create_user("alice", false).await;
     let first = app.session_id_for("alice").await;
 
-    let second = Client::new()
-        .post(app.url("/login"))
-        .header(COOKIE, format!("id={first}"))
-        .form(&[("username", "alice"), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("sent");
+    let second = app
+        .api_with_session(&first)
+        .post_form("/login", &[("username", "alice"), ("password", PASSWORD)])
+        .await;
     let second = session_cookie(&second).expect("a new cookie").value;
 
     assert_ne!(first, second);
@@ -130,13 +122,10 @@ async fn a_planted_session_id_is_replaced_at_login_and_stays_dead() {
     app.create_user("alice", false).await;
     let planted = "AAAAAAAAAAAAAAAAAAAAAA";
 
-    let response = Client::new()
-        .post(app.url("/login"))
-        .header(COOKIE, format!("id={planted}"))
-        .form(&[("username", "alice"), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("sent");
+    let response = app
+        .api_with_session(planted)
+        .post_form("/login", &[("username", "alice"), ("password", PASSWORD)])
+        .await;
     let issued = session_cookie(&response).expect("a cookie").value;
 
     assert_ne!(issued, planted);

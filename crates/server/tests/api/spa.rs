@@ -1,8 +1,8 @@
 //! Serving the built SPA next to the API.
 
-use reqwest::{Client, StatusCode};
+use reqwest::{Method, StatusCode};
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{Api, TestApp, assert_error};
 
 const INDEX: &str = "<!doctype html><title>Tracklist</title>";
 const ASSET: &str = "console.log('hi');";
@@ -23,7 +23,7 @@ async fn page_routes_and_deep_links_get_index_html_that_is_revalidated() {
     let (app, _dist) = spawn_with_spa().await;
 
     for path in ["/", "/sign-in", "/account", "/some/deep/link?x=1"] {
-        let response = Client::new().get(app.url(path)).send().await.expect("sent");
+        let response = app.api().get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
         assert!(response.headers()["content-type"].to_str().expect("text").starts_with("text/html"));
@@ -35,21 +35,19 @@ async fn page_routes_and_deep_links_get_index_html_that_is_revalidated() {
 async fn hashed_assets_are_cached_for_a_year_and_compressed_on_request() {
     let (app, _dist) = spawn_with_spa().await;
 
-    let response = Client::new().get(app.url("/frontend-0123456789abcdef.js")).send().await.expect("sent");
+    let response = app.api().get("/frontend-0123456789abcdef.js").await;
 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert_eq!(response.text().await.expect("body"), ASSET.repeat(100));
-    let gzipped = Client::new()
-        .get(app.url("/frontend-0123456789abcdef.js"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .expect("sent");
+    let gzipped = Api::send(
+        app.api().request(Method::GET, "/frontend-0123456789abcdef.js").header("accept-encoding", "gzip"),
+    )
+    .await;
     assert_eq!(gzipped.headers()["content-encoding"], "gzip");
-    let unhashed = Client::new().get(app.url("/robots.txt")).send().await.expect("sent");
+    let unhashed = app.api().get("/robots.txt").await;
     assert_eq!(unhashed.headers()["cache-control"], "no-cache", "a name without a hash may change");
-    let missing = Client::new().get(app.url("/missing-file.js")).send().await.expect("sent");
+    let missing = app.api().get("/missing-file.js").await;
     assert_error(missing, StatusCode::NOT_FOUND, "Not Found").await;
 }
 
@@ -57,12 +55,12 @@ async fn hashed_assets_are_cached_for_a_year_and_compressed_on_request() {
 async fn api_paths_are_never_shadowed_by_the_spa() {
     let (app, _dist) = spawn_with_spa().await;
 
-    let me = Client::new().get(app.url("/users/me")).send().await.expect("sent");
+    let me = app.api().get("/users/me").await;
     assert_error(me, StatusCode::UNAUTHORIZED, "Not authenticated").await;
-    let unknown = Client::new().get(app.url("/users/nobody/else")).send().await.expect("sent");
+    let unknown = app.api().get("/users/nobody/else").await;
     assert_error(unknown, StatusCode::NOT_FOUND, "Not Found").await;
-    let logout = Client::new().get(app.url("/logout")).send().await.expect("sent");
+    let logout = app.api().get("/logout").await;
     assert_error(logout, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").await;
-    let tracks = Client::new().get(app.url("/tracks")).send().await.expect("sent");
+    let tracks = app.api().get("/tracks").await;
     assert_eq!(tracks.headers()["content-type"], "application/json");
 }

@@ -4,21 +4,21 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
 use serde_json::json;
 use shared::SessionInfo;
 
-use crate::helpers::{PASSWORD, TestApp, cookie_client, futures_join_all};
+use crate::helpers::{Api, PASSWORD, TestApp, futures_join_all};
 
 /// `POST /login` as forwarded by a proxy for `client`.
-async fn login_via(app: &TestApp, http: &Client, client: &str, username: &str, password: &str) -> StatusCode {
-    http.post(app.url("/login"))
-        .header("x-forwarded-for", client)
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await
-        .expect("sent")
-        .status()
+async fn login_via(_app: &TestApp, http: &Api, client: &str, username: &str, password: &str) -> StatusCode {
+    Api::send(
+        http.request(Method::POST, "/login")
+            .header("x-forwarded-for", client)
+            .form(&[("username", username), ("password", password)]),
+    )
+    .await
+    .status()
 }
 
 async fn behind_proxy(configure: impl FnOnce(&mut tracklist::Config)) -> TestApp {
@@ -54,7 +54,7 @@ async fn a_burst_of_concurrent_wrong_passwords_gets_at_most_the_limit_verified()
 async fn clients_behind_a_trusted_proxy_are_counted_apart_and_listed_by_their_address() {
     let app = behind_proxy(|config| config.throttle.max_failures = 3).await;
     app.create_user("alice", false).await;
-    let http = Client::new();
+    let http = app.api();
 
     for _ in 0..3 {
         assert_eq!(login_via(&app, &http, "203.0.113.1", "alice", "wrong").await, StatusCode::UNAUTHORIZED);
@@ -64,11 +64,10 @@ async fn clients_behind_a_trusted_proxy_are_counted_apart_and_listed_by_their_ad
     let spoofed = "198.51.100.9, 203.0.113.1";
     assert_eq!(login_via(&app, &http, spoofed, "alice", "wrong").await, StatusCode::TOO_MANY_REQUESTS);
 
-    let other = cookie_client();
+    let other = app.api();
     assert_eq!(login_via(&app, &other, "203.0.113.2", "alice", "wrong").await, StatusCode::UNAUTHORIZED);
     assert_eq!(login_via(&app, &other, "203.0.113.2", "alice", PASSWORD).await, StatusCode::OK);
-    let sessions: Vec<SessionInfo> =
-        other.get(app.url("/users/me/sessions")).send().await.expect("sent").json().await.expect("JSON");
+    let sessions: Vec<SessionInfo> = other.get("/users/me/sessions").await.json().await.expect("JSON");
     assert_eq!(sessions[0].client_address.as_deref(), Some("203.0.113.2"));
 }
 
@@ -76,7 +75,7 @@ async fn clients_behind_a_trusted_proxy_are_counted_apart_and_listed_by_their_ad
 async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
     let app = TestApp::spawn_with(|config| config.throttle.max_failures = 3).await;
     app.create_user("alice", false).await;
-    let http = Client::new();
+    let http = app.api();
 
     for n in 0..3 {
         let spoofed = format!("203.0.113.{n}");
@@ -85,13 +84,12 @@ async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
 
     let fresh = "198.51.100.77";
     assert_eq!(login_via(&app, &http, fresh, "alice", "wrong").await, StatusCode::TOO_MANY_REQUESTS);
-    let forwarded = http
-        .post(app.url("/login"))
-        .header("forwarded", "for=198.51.100.78")
-        .form(&[("username", "alice"), ("password", "wrong")])
-        .send()
-        .await
-        .expect("sent");
+    let forwarded = Api::send(
+        http.request(Method::POST, "/login")
+            .header("forwarded", "for=198.51.100.78")
+            .form(&[("username", "alice"), ("password", "wrong")]),
+    )
+    .await;
     assert_eq!(forwarded.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -99,7 +97,7 @@ async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
 async fn ipv6_clients_are_counted_by_their_64() {
     let app = behind_proxy(|config| config.throttle.max_failures = 3).await;
     app.create_user("alice", false).await;
-    let http = Client::new();
+    let http = app.api();
 
     for host in 1..=3 {
         let address = format!("2001:db8:1:2::{host}");
@@ -120,11 +118,11 @@ async fn a_device_that_signed_in_before_still_signs_in_while_strangers_are_over_
     })
     .await;
     app.create_user("victim", false).await;
-    let phone = cookie_client();
+    let phone = app.api();
     assert_eq!(login_via(&app, &phone, "198.51.100.1", "victim", PASSWORD).await, StatusCode::OK);
 
     // Guessing spread over addresses, each under its own limit, reaches the shared ceiling.
-    let attacker = Client::new();
+    let attacker = app.api();
     for n in 0..6 {
         let address = format!("203.0.113.{}", n / 3);
         assert_eq!(login_via(&app, &attacker, &address, "victim", "guess").await, StatusCode::UNAUTHORIZED);
@@ -135,7 +133,7 @@ async fn a_device_that_signed_in_before_still_signs_in_while_strangers_are_over_
     );
     // A browser the account never signed in from shares that ceiling, right password or not.
     assert_eq!(
-        login_via(&app, &Client::new(), "198.51.100.1", "victim", PASSWORD).await,
+        login_via(&app, &app.api(), "198.51.100.1", "victim", PASSWORD).await,
         StatusCode::TOO_MANY_REQUESTS
     );
 
@@ -201,7 +199,7 @@ async fn a_sign_up_flood_does_not_make_sign_in_answer_503() {
         let mut statuses = Vec::new();
         for _ in 0..5 {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            statuses.push(app.login(&Client::new(), "alice", PASSWORD).await.status());
+            statuses.push(app.api().sign_in("alice", PASSWORD).await.status());
         }
         stop.store(true, Ordering::Relaxed);
         statuses

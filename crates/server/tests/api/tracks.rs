@@ -1,17 +1,17 @@
 //! The tracks catalogue.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::Track;
 
-use crate::helpers::{TestApp, assert_error, assert_json_error};
+use crate::helpers::{Api, TestApp, assert_error, assert_json_error};
 
 fn song(title: &str, artist: &str) -> Value {
     json!({"title": title, "artist": artist, "album": "An Album", "year": 1997, "label": "Food"})
 }
 
-async fn add(app: &TestApp, client: &Client, body: &Value) -> Track {
-    let response = client.post(app.url("/tracks")).json(body).send().await.expect("sent");
+async fn add(_app: &TestApp, client: &Api, body: &Value) -> Track {
+    let response = client.post_json("/tracks", body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.expect("a track")
 }
@@ -21,7 +21,7 @@ fn titles(tracks: Vec<Track>) -> Vec<String> {
 }
 
 async fn list(app: &TestApp, query: &str) -> Vec<Track> {
-    let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
+    let response = app.api().get(&format!("/tracks{query}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.expect("tracks")
 }
@@ -31,7 +31,7 @@ async fn a_signed_in_user_adds_a_track_and_gets_201_with_its_location() {
     let app = TestApp::spawn().await;
     let (client, alice) = app.signed_in("alice", false).await;
 
-    let response = client.post(app.url("/tracks")).json(&song("Song 2", "Blur")).send().await.expect("sent");
+    let response = client.post_json("/tracks", &song("Song 2", "Blur")).await;
 
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()["location"].to_str().expect("text").to_owned();
@@ -47,8 +47,7 @@ async fn a_signed_in_user_adds_a_track_and_gets_201_with_its_location() {
 async fn adding_a_track_needs_a_session() {
     let app = TestApp::spawn().await;
 
-    let response =
-        Client::new().post(app.url("/tracks")).json(&song("Song 2", "Blur")).send().await.expect("sent");
+    let response = app.api().post_json("/tracks", &song("Song 2", "Blur")).await;
 
     assert_error(response, StatusCode::UNAUTHORIZED, "Not authenticated").await;
     assert!(list(&app, "").await.is_empty());
@@ -59,12 +58,8 @@ async fn invalid_tracks_get_422_with_a_message_per_field() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in("alice", false).await;
 
-    let response = client
-        .post(app.url("/tracks"))
-        .json(&json!({"title": "  ", "artist": "x".repeat(201), "year": 999}))
-        .send()
-        .await
-        .expect("sent");
+    let response =
+        client.post_json("/tracks", &json!({"title": "  ", "artist": "x".repeat(201), "year": 999})).await;
 
     let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
     assert_eq!(body["fields"]["title"], "is required");
@@ -185,7 +180,7 @@ async fn bad_list_parameters_are_422() {
     let app = TestApp::spawn().await;
     for query in ["?limit=101", "?limit=0", "?skip=-1", "?skip=10001", "?limit=ten", "?q=%00abc", "?q=a%0Ab"]
     {
-        let response = Client::new().get(app.url(&format!("/tracks{query}"))).send().await.expect("sent");
+        let response = app.api().get(&format!("/tracks{query}")).await;
         assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
 }
@@ -194,7 +189,7 @@ async fn bad_list_parameters_are_422() {
 async fn an_unknown_track_is_404_track_not_found() {
     let app = TestApp::spawn().await;
 
-    let response = Client::new().get(app.url("/tracks/999")).send().await.expect("sent");
+    let response = app.api().get("/tracks/999").await;
 
     assert_error(response, StatusCode::NOT_FOUND, "Track not found").await;
 }
@@ -203,7 +198,7 @@ async fn an_unknown_track_is_404_track_not_found() {
 async fn a_non_numeric_track_id_is_422() {
     let app = TestApp::spawn().await;
 
-    let response = Client::new().get(app.url("/tracks/abc")).send().await.expect("sent");
+    let response = app.api().get("/tracks/abc").await;
 
     assert_json_error(response, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
@@ -214,12 +209,8 @@ async fn the_creator_updates_fields_and_null_clears_an_optional_one() {
     let (client, _) = app.signed_in("alice", false).await;
     let track = add(&app, &client, &song("Song 2", "Blur")).await;
 
-    let response = client
-        .patch(app.url(&format!("/tracks/{}", track.id)))
-        .json(&json!({"title": "Song Two", "album": null}))
-        .send()
-        .await
-        .expect("sent");
+    let response =
+        client.patch(&format!("/tracks/{}", track.id), &json!({"title": "Song Two", "album": null})).await;
 
     assert_eq!(response.status(), StatusCode::OK);
     let updated: Track = response.json().await.expect("a track");
@@ -235,12 +226,7 @@ async fn an_invalid_update_is_422_and_changes_nothing() {
     let (client, _) = app.signed_in("alice", false).await;
     let track = add(&app, &client, &song("Song 2", "Blur")).await;
 
-    let response = client
-        .patch(app.url(&format!("/tracks/{}", track.id)))
-        .json(&json!({"title": ""}))
-        .send()
-        .await
-        .expect("sent");
+    let response = client.patch(&format!("/tracks/{}", track.id), &json!({"title": ""})).await;
 
     assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
     let unchanged: Track = app.get_json(&format!("/tracks/{}", track.id)).await;
@@ -253,14 +239,14 @@ async fn another_user_can_neither_change_nor_delete_a_track() {
     let (alice, _) = app.signed_in("alice", false).await;
     let (bob, _) = app.signed_in("bob", false).await;
     let track = add(&app, &alice, &song("Song 2", "Blur")).await;
-    let path = app.url(&format!("/tracks/{}", track.id));
+    let path = format!("/tracks/{}", track.id);
 
-    let patch = bob.patch(&path).json(&json!({"title": "Mine now"})).send().await.expect("sent");
+    let patch = bob.patch(&path, &json!({"title": "Mine now"})).await;
     assert_error(patch, StatusCode::FORBIDDEN, "Only the track's creator or an admin can change it").await;
-    let delete = bob.delete(&path).send().await.expect("sent");
+    let delete = bob.delete(&path).await;
     assert_error(delete, StatusCode::FORBIDDEN, "Only the track's creator or an admin can change it").await;
 
-    let unchanged: Track = Client::new().get(&path).send().await.expect("sent").json().await.expect("JSON");
+    let unchanged: Track = app.api().get(&path).await.json().await.expect("JSON");
     assert_eq!(unchanged, track);
 }
 
@@ -270,21 +256,16 @@ async fn an_admin_can_change_and_delete_any_track() {
     let (alice, _) = app.signed_in("alice", false).await;
     let (admin, _) = app.signed_in("root", true).await;
     let track = add(&app, &alice, &song("Song 2", "Blur")).await;
-    let path = app.url(&format!("/tracks/{}", track.id));
+    let path = format!("/tracks/{}", track.id);
 
-    let patch = admin.patch(&path).json(&json!({"year": 1998})).send().await.expect("sent");
+    let patch = admin.patch(&path, &json!({"year": 1998})).await;
     assert_eq!(patch.status(), StatusCode::OK);
-    let delete = admin.delete(&path).send().await.expect("sent");
+    let delete = admin.delete(&path).await;
     assert_eq!(delete.status(), StatusCode::OK);
     let body: Value = delete.json().await.expect("JSON");
     assert_eq!(body, json!({"success": true}));
 
-    assert_error(
-        Client::new().get(&path).send().await.expect("sent"),
-        StatusCode::NOT_FOUND,
-        "Track not found",
-    )
-    .await;
+    assert_error(app.api().get(&path).await, StatusCode::NOT_FOUND, "Track not found").await;
 }
 
 #[tokio::test]
@@ -292,9 +273,9 @@ async fn changing_or_deleting_an_unknown_track_is_404() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in("alice", false).await;
 
-    let patch = client.patch(app.url("/tracks/42")).json(&json!({"title": "x"})).send().await.expect("sent");
+    let patch = client.patch("/tracks/42", &json!({"title": "x"})).await;
     assert_error(patch, StatusCode::NOT_FOUND, "Track not found").await;
-    let delete = client.delete(app.url("/tracks/42")).send().await.expect("sent");
+    let delete = client.delete("/tracks/42").await;
     assert_error(delete, StatusCode::NOT_FOUND, "Track not found").await;
 }
 
@@ -306,13 +287,13 @@ async fn search_stays_correct_through_updates_and_deletes() {
     add(&app, &client, &song("Karma Police", "Radiohead")).await;
     assert_eq!(titles(list(&app, "?q=android").await), ["Paranoid Android"]);
 
-    let path = app.url(&format!("/tracks/{}", track.id));
-    let renamed = client.patch(&path).json(&json!({"title": "Let Down"})).send().await.expect("sent");
+    let path = format!("/tracks/{}", track.id);
+    let renamed = client.patch(&path, &json!({"title": "Let Down"})).await;
     assert_eq!(renamed.status(), StatusCode::OK);
     assert!(list(&app, "?q=android").await.is_empty());
     assert_eq!(titles(list(&app, "?q=let%20do").await), ["Let Down"]);
 
-    client.delete(&path).send().await.expect("sent");
+    client.delete(&path).await;
     assert!(list(&app, "?q=let%20do").await.is_empty());
     assert_eq!(titles(list(&app, "?q=RADIOHEAD").await), ["Karma Police"]);
     assert_eq!(titles(list(&app, "?q=po").await), ["Karma Police"], "short terms work too");
@@ -324,8 +305,7 @@ async fn control_characters_in_track_fields_are_422_not_a_database_error() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in("alice", false).await;
 
-    let response =
-        client.post(app.url("/tracks")).json(&song("Song\u{0}2", "Blur")).send().await.expect("sent");
+    let response = client.post_json("/tracks", &song("Song\u{0}2", "Blur")).await;
 
     let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
     assert_eq!(body["fields"]["title"], "must not contain control characters");
