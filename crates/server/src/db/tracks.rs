@@ -194,6 +194,18 @@ fn like_pattern(term: &str) -> String {
     pattern
 }
 
+/// `$1`–`$5` of a write: the editable fields, in [`columns!`] order.
+macro_rules! bind_fields {
+    ($query:expr, $track:expr) => {
+        $query
+            .bind(&$track.title)
+            .bind(&$track.artist)
+            .bind(&$track.album)
+            .bind($track.year)
+            .bind(&$track.label)
+    };
+}
+
 pub async fn insert(db: &Db, track: &NewTrack, created_by: Option<i64>) -> sqlx::Result<Track> {
     const SQL: &str = concat!(
         "INSERT INTO tracks (title, artist, album, year, label, created_by)",
@@ -201,12 +213,7 @@ pub async fn insert(db: &Db, track: &NewTrack, created_by: Option<i64>) -> sqlx:
         columns!()
     );
     on_backend!(db, pool => {
-        sqlx::query(SQL)
-            .bind(&track.title)
-            .bind(&track.artist)
-            .bind(&track.album)
-            .bind(track.year)
-            .bind(&track.label)
+        bind_fields!(sqlx::query(SQL), track)
             .bind(created_by)
             .try_map(track_row)
             .fetch_one(pool)
@@ -222,12 +229,7 @@ pub async fn update(db: &Db, id: i64, track: &NewTrack) -> sqlx::Result<Option<T
         columns!()
     );
     on_backend!(db, pool => {
-        sqlx::query(SQL)
-            .bind(&track.title)
-            .bind(&track.artist)
-            .bind(&track.album)
-            .bind(track.year)
-            .bind(&track.label)
+        bind_fields!(sqlx::query(SQL), track)
             .bind(now_text())
             .bind(id)
             .try_map(track_row)

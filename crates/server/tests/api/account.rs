@@ -114,12 +114,16 @@ async fn item_9_logout_removes_the_session_from_the_list() {
     assert_eq!(sessions.len(), 1, "{sessions:?}");
 }
 
+/// Alice signed in "Here" (the session to act from) and "Elsewhere".
+async fn alice_on_two_devices(app: &TestApp) -> (String, String) {
+    app.create_user("alice", false).await;
+    (sign_in_as(app, "alice", "Here").await, sign_in_as(app, "alice", "Elsewhere").await)
+}
+
 #[tokio::test]
 async fn item_10_changing_the_password_revokes_other_sessions_and_rotates_this_one() {
     let app = TestApp::spawn().await;
-    app.create_user("alice", false).await;
-    let current = sign_in_as(&app, "alice", "Here").await;
-    let elsewhere = sign_in_as(&app, "alice", "Elsewhere").await;
+    let (current, elsewhere) = alice_on_two_devices(&app).await;
 
     let response = app
         .api_with_session(&current)
@@ -140,9 +144,7 @@ async fn item_10_changing_the_password_revokes_other_sessions_and_rotates_this_o
 #[tokio::test]
 async fn item_10_a_wrong_current_password_changes_nothing() {
     let app = TestApp::spawn().await;
-    app.create_user("alice", false).await;
-    let current = sign_in_as(&app, "alice", "Here").await;
-    let elsewhere = sign_in_as(&app, "alice", "Elsewhere").await;
+    let (current, elsewhere) = alice_on_two_devices(&app).await;
 
     let response = app
         .api_with_session(&current)
