@@ -3,5 +3,5 @@
 mod field;
 mod track_form;
 
-pub use field::{ErrorMessage, Field, field_message};
+pub use field::{ErrorMessage, Field};
 pub use track_form::TrackForm;

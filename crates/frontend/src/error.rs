@@ -17,6 +17,11 @@ impl ClientError {
         matches!(self, Self::Api { status: 401, .. })
     }
 
+    /// A 401 because the session is gone (not a wrong password): sign in again.
+    pub fn session_ended(&self) -> bool {
+        matches!(self, Self::Api { status: 401, body } if body.code.as_deref() == Some("not_authenticated"))
+    }
+
     /// A message fit to show.
     pub fn message(&self) -> String {
         match self {

@@ -8,6 +8,7 @@ mod app;
 mod auth;
 mod components;
 mod error;
+mod form;
 mod pages;
 mod routes;
 

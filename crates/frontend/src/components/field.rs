@@ -1,12 +1,6 @@
 //! A labelled input with its error message.
 
 use leptos::prelude::*;
-use shared::FieldErrors;
-
-/// The message for field `name` among `fields` (from the shared rules or the server's 422).
-pub fn field_message(fields: RwSignal<FieldErrors>, name: &'static str) -> Signal<Option<String>> {
-    Signal::derive(move || fields.with(|fields| fields.get(name).cloned()))
-}
 
 /// `<label>` + `<input>` bound to `value`, with `error` shown underneath and announced.
 #[component]

@@ -3,11 +3,12 @@
 use leptos::prelude::*;
 use shared::{FieldErrors, NewTrack};
 
-use crate::components::{ErrorMessage, Field, field_message};
+use crate::components::{ErrorMessage, Field};
 use crate::error::ClientError;
+use crate::form::Submission;
 
-/// Calls `on_submit` with a tidied, valid track; shows its error (and per-field messages)
-/// when the returned future fails.
+/// Submits a tidied, valid track through `on_submit` (see `form`), showing its error and
+/// per-field messages when it fails.
 #[component]
 pub fn TrackForm<F, Fut>(
     initial: NewTrack,
@@ -21,7 +22,7 @@ pub fn TrackForm<F, Fut>(
     reset: bool,
 ) -> impl IntoView
 where
-    F: Fn(NewTrack) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(NewTrack) -> Fut + 'static,
     Fut: std::future::Future<Output = Result<(), ClientError>> + 'static,
 {
     let title = RwSignal::new(initial.title.clone());
@@ -29,70 +30,50 @@ where
     let album = RwSignal::new(initial.album.clone().unwrap_or_default());
     let year = RwSignal::new(initial.year.map(|y| y.to_string()).unwrap_or_default());
     let label = RwSignal::new(initial.label.clone().unwrap_or_default());
-    let fields = RwSignal::new(FieldErrors::new());
-    let error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
-
-    let optional = |value: String| (!value.trim().is_empty()).then_some(value);
+    let save = Submission::new(on_submit, move |()| {
+        if reset {
+            for signal in [title, artist, album, year, label] {
+                signal.set(String::new());
+            }
+        }
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let year_text = year.get_untracked();
-        let parsed_year = match year_text.trim() {
+        let year = match year.get_untracked().trim() {
             "" => Ok(None),
             text => text.parse::<i32>().map(Some),
         };
-        let Ok(parsed_year) = parsed_year else {
-            fields.set(FieldErrors::from([("year".to_owned(), "must be a number".to_owned())]));
+        let Ok(year) = year else {
+            save.submit(Err(FieldErrors::from([("year".to_owned(), "must be a number".to_owned())])));
             return;
         };
+        let optional = |value: String| (!value.trim().is_empty()).then_some(value);
         let track = NewTrack {
             title: title.get_untracked(),
             artist: artist.get_untracked(),
             album: optional(album.get_untracked()),
-            year: parsed_year,
+            year,
             label: optional(label.get_untracked()),
         }
         .tidy();
         let current_year = js_sys::Date::new_0().get_full_year() as i32;
-        if let Err(errors) = track.validate(current_year) {
-            fields.set(errors);
-            return;
-        }
-        fields.set(FieldErrors::new());
-        error.set(None);
-        pending.set(true);
-        let on_submit = on_submit.clone();
-        leptos::task::spawn_local(async move {
-            match on_submit(track).await {
-                Ok(()) if reset => {
-                    for signal in [title, artist, album, year, label] {
-                        signal.set(String::new());
-                    }
-                }
-                Ok(()) => {}
-                Err(err) => {
-                    fields.set(err.fields());
-                    error.set(Some(err.message()));
-                }
-            }
-            pending.set(false);
-        });
+        save.submit(track.validate(current_year).map(|()| track.clone()));
     };
 
     view! {
         <form class="track-form" on:submit=submit novalidate>
             <div class="grid">
-                <Field name=format!("{id_prefix}-title") label="Title" value=title error=field_message(fields, "title") required=true />
-                <Field name=format!("{id_prefix}-artist") label="Artist" value=artist error=field_message(fields, "artist") required=true />
-                <Field name=format!("{id_prefix}-album") label="Album" value=album error=field_message(fields, "album") />
-                <Field name=format!("{id_prefix}-year") label="Year" value=year error=field_message(fields, "year") kind="number" />
-                <Field name=format!("{id_prefix}-label") label="Label" value=label error=field_message(fields, "label") />
+                <Field name=format!("{id_prefix}-title") label="Title" value=title error=save.field("title") required=true />
+                <Field name=format!("{id_prefix}-artist") label="Artist" value=artist error=save.field("artist") required=true />
+                <Field name=format!("{id_prefix}-album") label="Album" value=album error=save.field("album") />
+                <Field name=format!("{id_prefix}-year") label="Year" value=year error=save.field("year") kind="number" />
+                <Field name=format!("{id_prefix}-label") label="Label" value=label error=save.field("label") />
             </div>
-            <ErrorMessage message=error />
+            <ErrorMessage message=save.error />
             <div class="actions">
-                <button type="submit" disabled=move || pending.get()>
-                    {move || if pending.get() { "Saving…" } else { submit_label }}
+                <button type="submit" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { submit_label }}
                 </button>
                 {on_cancel
                     .map(|cancel| {

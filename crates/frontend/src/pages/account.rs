@@ -4,11 +4,12 @@
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
-use shared::{FieldErrors, PasswordChange, SessionInfo, validate};
+use shared::{PasswordChange, SessionInfo, validate};
 
 use crate::api;
 use crate::auth::{AuthState, use_auth};
-use crate::components::{ErrorMessage, Field, field_message};
+use crate::components::{ErrorMessage, Field};
+use crate::form::Submission;
 use crate::routes::{Page, set_title};
 
 #[component]
@@ -16,7 +17,6 @@ pub fn AccountPage() -> impl IntoView {
     set_title("Account");
     let auth = use_auth();
     let navigate = use_navigate();
-    let error = RwSignal::new(None::<String>);
 
     Effect::new({
         let navigate = navigate.clone();
@@ -28,15 +28,13 @@ pub fn AccountPage() -> impl IntoView {
         }
     });
 
-    let sign_out = Action::new_local(move |_: &()| async move { api::logout().await });
-    Effect::new(move |_| match sign_out.value().get() {
-        Some(Ok(_)) => {
+    let sign_out = Submission::new(
+        |()| async move { api::logout().await },
+        move |_| {
             auth.signed_out();
             navigate(Page::Library.path(), NavigateOptions::default());
-        }
-        Some(Err(err)) => error.set(Some(err.message())),
-        None => {}
-    });
+        },
+    );
 
     view! {
         <section class="card narrow">
@@ -56,8 +54,8 @@ pub fn AccountPage() -> impl IntoView {
                 AuthState::Failed(err) => view! { <p class="error">{err.message()}</p> }.into_any(),
                 _ => view! { <p class="muted">"Loading…"</p> }.into_any(),
             }}
-            <ErrorMessage message=error />
-            <button on:click=move |_| { sign_out.dispatch(()); } disabled=move || sign_out.pending().get()>
+            <ErrorMessage message=sign_out.error />
+            <button on:click=move |_| sign_out.submit(Ok(())) disabled=move || sign_out.pending().get()>
                 "Sign out"
             </button>
         </section>
@@ -71,59 +69,14 @@ pub fn AccountPage() -> impl IntoView {
 /// Active sessions, this device marked; revoke one or all the others.
 #[component]
 fn Sessions() -> impl IntoView {
-    let auth = use_auth();
-    let error = RwSignal::new(None::<String>);
     let sessions = LocalResource::new(api::sessions);
-    let act = move |call: std::pin::Pin<
-        Box<dyn std::future::Future<Output = api::Result<shared::SuccessBody>>>,
-    >| {
-        leptos::task::spawn_local(async move {
-            match call.await {
-                Ok(_) => {
-                    error.set(None);
-                    sessions.refetch();
-                }
-                Err(err) => {
-                    auth.notice(&err);
-                    error.set(Some(err.message()));
-                }
-            }
-        });
-    };
-    let row = move |session: SessionInfo| {
-        let id = session.id.clone();
-        let device = session.user_agent.clone().unwrap_or_else(|| "Unknown device".into());
-        view! {
-            <li class="session" class:current=session.current data-testid="session">
-                <div>
-                    <strong>{short_agent(&device)}</strong>
-                    {session.current.then(|| view! { <span class="badge">"This device"</span> })}
-                    <p class="muted small">
-                        {format!(
-                            "{} · signed in {} · last seen {}",
-                            session.client_address.clone().unwrap_or_default(),
-                            when(&session.created_at),
-                            when(&session.last_seen_at),
-                        )}
-                    </p>
-                </div>
-                {(!session.current)
-                    .then(|| {
-                        view! {
-                            <button
-                                class="danger small"
-                                on:click=move |_| {
-                                    let id = id.clone();
-                                    act(Box::pin(async move { api::revoke_session(&id).await }));
-                                }
-                            >
-                                "Revoke"
-                            </button>
-                        }
-                    })}
-            </li>
-        }
-    };
+    let revoke = Submission::new(
+        |id: String| async move { api::revoke_session(&id).await },
+        move |_| sessions.refetch(),
+    );
+    let revoke_others =
+        Submission::new(|()| async move { api::revoke_other_sessions().await }, move |_| sessions.refetch());
+    let error = Signal::derive(move || revoke.error.get().or_else(|| revoke_others.error.get()));
     view! {
         <section class="card narrow">
             <h2>"Where you are signed in"</h2>
@@ -135,12 +88,16 @@ fn Sessions() -> impl IntoView {
                         .map(|result| match result {
                             Ok(list) => {
                                 let others = list.iter().filter(|s| !s.current).count();
+                                let rows = list
+                                    .into_iter()
+                                    .map(|session| view! { <SessionRow session revoke=move |id| revoke.submit(Ok(id)) /> })
+                                    .collect_view();
                                 view! {
-                                    <ul class="sessions">{list.into_iter().map(row).collect_view()}</ul>
+                                    <ul class="sessions">{rows}</ul>
                                     <button
                                         class="secondary"
                                         disabled=others == 0
-                                        on:click=move |_| act(Box::pin(api::revoke_other_sessions()))
+                                        on:click=move |_| revoke_others.submit(Ok(()))
                                     >
                                         "Sign out everywhere else"
                                     </button>
@@ -155,59 +112,70 @@ fn Sessions() -> impl IntoView {
     }
 }
 
+/// One session: device, address, when; a revoke button unless it is this one.
+#[component]
+fn SessionRow(session: SessionInfo, revoke: impl Fn(String) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let device = session.user_agent.clone().unwrap_or_else(|| "Unknown device".into());
+    let id = session.id.clone();
+    view! {
+        <li class="session" class:current=session.current data-testid="session">
+            <div>
+                <strong>{short_agent(&device)}</strong>
+                {session.current.then(|| view! { <span class="badge">"This device"</span> })}
+                <p class="muted small">
+                    {format!(
+                        "{} · signed in {} · last seen {}",
+                        session.client_address.clone().unwrap_or_default(),
+                        when(&session.created_at),
+                        when(&session.last_seen_at),
+                    )}
+                </p>
+            </div>
+            {(!session.current)
+                .then(|| {
+                    view! {
+                        <button class="danger small" on:click=move |_| revoke(id.clone())>
+                            "Revoke"
+                        </button>
+                    }
+                })}
+        </li>
+    }
+}
+
 /// Current password + new one, with the policy shown as you type.
 #[component]
 fn ChangePassword() -> impl IntoView {
-    let auth = use_auth();
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
-    let fields = RwSignal::new(FieldErrors::new());
-    let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(false);
-    let pending = RwSignal::new(false);
-
+    let change = Submission::new(
+        |change: PasswordChange| async move { api::change_password(&change).await },
+        move |_| {
+            current.set(String::new());
+            new.set(String::new());
+            done.set(true);
+        },
+    );
+    let server_says = change.field("new_password");
     let new_error = Signal::derive(move || {
-        fields.with(|f| f.get("new_password").cloned()).or_else(|| {
+        server_says.get().or_else(|| {
             let text = new.get();
             if text.is_empty() { None } else { validate::password(&text).err() }
         })
     });
     let hint = Signal::derive(move || {
         let length = validate::normalize_password(&new.get()).chars().count();
-        format!(
-            "{length} / {}–{} characters, any characters; common passwords are refused",
-            validate::PASSWORD_MIN,
-            validate::PASSWORD_MAX
-        )
+        let (min, max) = (validate::PASSWORD_MIN, validate::PASSWORD_MAX);
+        format!("{length} / {min}–{max} characters, any characters; common passwords are refused")
     });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let change =
-            PasswordChange { current_password: current.get_untracked(), new_password: new.get_untracked() };
-        if let Err(errors) = change.validate() {
-            fields.set(errors);
-            return;
-        }
-        fields.set(FieldErrors::new());
-        error.set(None);
         done.set(false);
-        pending.set(true);
-        leptos::task::spawn_local(async move {
-            match api::change_password(&change).await {
-                Ok(_) => {
-                    current.set(String::new());
-                    new.set(String::new());
-                    done.set(true);
-                }
-                Err(err) => {
-                    auth.notice(&err);
-                    fields.set(err.fields());
-                    error.set(Some(err.message()));
-                }
-            }
-            pending.set(false);
-        });
+        let form =
+            PasswordChange { current_password: current.get_untracked(), new_password: new.get_untracked() };
+        change.submit(form.validate().map(|()| form.clone()));
     };
 
     view! {
@@ -218,7 +186,7 @@ fn ChangePassword() -> impl IntoView {
                     name="current-password"
                     label="Current password"
                     value=current
-                    error=field_message(fields, "current_password")
+                    error=change.field("current_password")
                     kind="password"
                     autocomplete="current-password"
                     required=true
@@ -233,12 +201,12 @@ fn ChangePassword() -> impl IntoView {
                     required=true
                     hint=hint
                 />
-                <ErrorMessage message=error />
+                <ErrorMessage message=change.error />
                 <Show when=move || done.get()>
                     <p class="success" role="status">"Password changed. Your other sessions were signed out."</p>
                 </Show>
-                <button type="submit" disabled=move || pending.get()>
-                    {move || if pending.get() { "Changing…" } else { "Change password" }}
+                <button type="submit" disabled=move || change.pending().get()>
+                    {move || if change.pending().get() { "Changing…" } else { "Change password" }}
                 </button>
             </form>
         </section>

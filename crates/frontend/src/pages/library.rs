@@ -17,9 +17,7 @@ const SEARCH_DELAY_MS: u32 = 300;
 pub fn LibraryPage() -> impl IntoView {
     set_title("Library");
     let auth = use_auth();
-    let search_input = RwSignal::new(String::new());
     let query = RwSignal::new(ListQuery { limit: PAGE_SIZE, ..ListQuery::default() });
-    let debounce = StoredValue::new_local(None::<Timeout>);
     let action_error = RwSignal::new(None::<String>);
 
     let tracks = LocalResource::new(move || {
@@ -32,41 +30,13 @@ pub fn LibraryPage() -> impl IntoView {
         action_error.set(Some(err.message()));
     };
 
-    let on_search = move |ev| {
-        search_input.set(event_target_value(&ev));
-        // Wait for a pause in typing before asking the server.
-        let timeout = Timeout::new(SEARCH_DELAY_MS, move || {
-            let q = search_input.get_untracked();
-            query.update(|query| {
-                query.q = (!q.trim().is_empty()).then_some(q);
-                query.skip = 0;
-            });
-        });
-        debounce.set_value(Some(timeout));
-    };
-
-    let add = move |track: NewTrack| async move {
-        let created = api::create_track(&track).await;
-        if let Err(err) = &created {
-            auth.notice(err);
-        }
-        created.map(|_| reload())
-    };
+    let add = move |track: NewTrack| async move { api::create_track(&track).await.map(|_| reload()) };
 
     view! {
         <section class="library">
             <div class="library-head">
                 <h1>"Library"</h1>
-                <div class="search">
-                    <label for="search" class="visually-hidden">"Search by title or artist"</label>
-                    <input
-                        id="search"
-                        type="search"
-                        placeholder="Search by title or artist"
-                        prop:value=move || search_input.get()
-                        on:input=on_search
-                    />
-                </div>
+                <SearchBox query />
             </div>
             <ErrorMessage message=action_error />
             <Transition fallback=|| view! { <p class="muted">"Loading tracks…"</p> }>
@@ -93,6 +63,37 @@ pub fn LibraryPage() -> impl IntoView {
                 </section>
             </Show>
         </section>
+    }
+}
+
+/// The search field: the list follows it after a pause in typing.
+#[component]
+fn SearchBox(query: RwSignal<ListQuery>) -> impl IntoView {
+    let input = RwSignal::new(String::new());
+    let debounce = StoredValue::new_local(None::<Timeout>);
+    let on_input = move |ev| {
+        input.set(event_target_value(&ev));
+        // Wait for a pause in typing before asking the server.
+        let timeout = Timeout::new(SEARCH_DELAY_MS, move || {
+            let q = input.get_untracked();
+            query.update(|query| {
+                query.q = (!q.trim().is_empty()).then_some(q);
+                query.skip = 0;
+            });
+        });
+        debounce.set_value(Some(timeout));
+    };
+    view! {
+        <div class="search">
+            <label for="search" class="visually-hidden">"Search by title or artist"</label>
+            <input
+                id="search"
+                type="search"
+                placeholder="Search by title or artist"
+                prop:value=move || input.get()
+                on:input=on_input
+            />
+        </div>
     }
 }
 
@@ -168,7 +169,6 @@ fn TrackRow<R>(
 where
     R: Fn(&ClientError) + Copy + Send + Sync + 'static,
 {
-    let auth = use_auth();
     let id = track.id;
     let initial = NewTrack::from(&track);
     let save = move |edited: NewTrack| async move {
@@ -179,17 +179,10 @@ where
             year: Some(edited.year),
             label: Some(edited.label),
         };
-        match api::update_track(id, &update).await {
-            Ok(_) => {
-                editing.set(None);
-                on_changed.run(());
-                Ok(())
-            }
-            Err(err) => {
-                auth.notice(&err);
-                Err(err)
-            }
-        }
+        api::update_track(id, &update).await?;
+        editing.set(None);
+        on_changed.run(());
+        Ok(())
     };
     let delete = move |_| {
         let confirmed = window().confirm_with_message("Delete this track?").unwrap_or(false);
@@ -203,32 +196,10 @@ where
             }
         });
     };
-    let text = |value: Option<String>| value.unwrap_or_default();
-    let (title, artist) = (track.title.clone(), track.artist.clone());
-    let (album, year, label) =
-        (text(track.album.clone()), track.year.map(|y| y.to_string()), text(track.label.clone()));
     view! {
         <Show
             when=move || editing.get() == Some(id)
-            fallback=move || {
-                view! {
-                    <tr data-track-id=id>
-                        <td data-label="Title">{title.clone()}</td>
-                        <td data-label="Artist">{artist.clone()}</td>
-                        <td data-label="Album">{album.clone()}</td>
-                        <td data-label="Year">{year.clone().unwrap_or_default()}</td>
-                        <td data-label="Label">{label.clone()}</td>
-                        <td class="row-actions">
-                            <Show when=move || can_edit.get()>
-                                <button class="secondary small" on:click=move |_| editing.set(Some(id))>
-                                    "Edit"
-                                </button>
-                                <button class="danger small" on:click=delete>"Delete"</button>
-                            </Show>
-                        </td>
-                    </tr>
-                }
-            }
+            fallback=move || view! { <TrackCells track=track.clone() editing can_edit delete /> }
         >
             <tr class="editing">
                 <td colspan="6">
@@ -242,5 +213,33 @@ where
                 </td>
             </tr>
         </Show>
+    }
+}
+
+/// A track's row as read, with its edit and delete buttons for those who may.
+#[component]
+fn TrackCells(
+    track: Track,
+    editing: RwSignal<Option<i64>>,
+    can_edit: Signal<bool>,
+    delete: impl Fn(leptos::ev::MouseEvent) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = track.id;
+    view! {
+        <tr data-track-id=id>
+            <td data-label="Title">{track.title}</td>
+            <td data-label="Artist">{track.artist}</td>
+            <td data-label="Album">{track.album.unwrap_or_default()}</td>
+            <td data-label="Year">{track.year.map(|y| y.to_string()).unwrap_or_default()}</td>
+            <td data-label="Label">{track.label.unwrap_or_default()}</td>
+            <td class="row-actions">
+                <Show when=move || can_edit.get()>
+                    <button class="secondary small" on:click=move |_| editing.set(Some(id))>
+                        "Edit"
+                    </button>
+                    <button class="danger small" on:click=delete>"Delete"</button>
+                </Show>
+            </td>
+        </tr>
     }
 }

@@ -8,7 +8,8 @@ use shared::LoginForm;
 
 use crate::api;
 use crate::auth::{AuthState, use_auth};
-use crate::components::{ErrorMessage, Field, field_message};
+use crate::components::{ErrorMessage, Field};
+use crate::form::Submission;
 use crate::routes::{Page, safe_next, set_title};
 
 #[component]
@@ -24,43 +25,22 @@ pub fn SignInPage() -> impl IntoView {
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let fields = RwSignal::new(shared::FieldErrors::new());
-
-    let login = Action::new_local(move |form: &LoginForm| {
-        let form = form.clone();
-        async move { api::login(&form).await }
-    });
+    let login =
+        Submission::new(|form: LoginForm| async move { api::login(&form).await }, move |_| auth.refresh());
 
     // Signed in (now or already): go where the visitor was heading.
-    Effect::new({
-        let navigate = navigate.clone();
-        move |_| {
-            if let AuthState::SignedIn(_) = auth.state() {
-                navigate(&next(), NavigateOptions { replace: true, ..Default::default() });
-            }
+    Effect::new(move |_| {
+        if let AuthState::SignedIn(_) = auth.state() {
+            navigate(&next(), NavigateOptions { replace: true, ..Default::default() });
         }
-    });
-    Effect::new(move |_| match login.value().get() {
-        Some(Ok(_)) => auth.refresh(),
-        Some(Err(err)) => {
-            // Keep the username, drop the password.
-            password.set(String::new());
-            error.set(Some(err.message()));
-        }
-        None => {}
     });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = LoginForm { username: username.get_untracked(), password: password.get_untracked() };
-        if let Err(errors) = form.validate() {
-            fields.set(errors);
-            return;
-        }
-        fields.set(Default::default());
-        error.set(None);
-        login.dispatch(form);
+        // The username stays for another try; the password does not.
+        password.set(String::new());
+        login.submit(form.validate().map(|()| form.clone()));
     };
 
     view! {
@@ -71,7 +51,7 @@ pub fn SignInPage() -> impl IntoView {
                     name="username"
                     label="Username"
                     value=username
-                    error=field_message(fields, "username")
+                    error=login.field("username")
                     autocomplete="username"
                     required=true
                 />
@@ -79,12 +59,12 @@ pub fn SignInPage() -> impl IntoView {
                     name="password"
                     label="Password"
                     value=password
-                    error=field_message(fields, "password")
+                    error=login.field("password")
                     kind="password"
                     autocomplete="current-password"
                     required=true
                 />
-                <ErrorMessage message=error />
+                <ErrorMessage message=login.error />
                 <button type="submit" disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>

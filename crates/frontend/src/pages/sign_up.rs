@@ -9,6 +9,7 @@ use shared::{LoginForm, SignupForm, validate};
 use crate::api;
 use crate::auth::use_auth;
 use crate::components::{ErrorMessage, Field};
+use crate::form::Submission;
 use crate::routes::{Page, set_title};
 
 #[component]
@@ -18,14 +19,22 @@ pub fn SignUpPage() -> impl IntoView {
     let navigate = use_navigate();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let server_fields = RwSignal::new(shared::FieldErrors::new());
-    let error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let create = Submission::new(
+        |form: SignupForm| async move {
+            api::sign_up(&form).await?;
+            api::login(&LoginForm { username: form.username, password: form.password }).await
+        },
+        move |_| {
+            auth.refresh();
+            navigate(Page::Library.path(), NavigateOptions::default());
+        },
+    );
 
     // Live feedback once something is typed; the server's verdict when it gave one.
     let live = move |name: &'static str, value: RwSignal<String>, rule: fn(&str) -> validate::Rule| {
+        let verdict = create.field(name);
         Signal::derive(move || {
-            server_fields.with(|f| f.get(name).cloned()).or_else(|| {
+            verdict.get().or_else(|| {
                 let text = value.get();
                 if text.is_empty() { None } else { rule(&text).err() }
             })
@@ -39,33 +48,7 @@ pub fn SignUpPage() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = SignupForm { username: username.get_untracked(), password: password.get_untracked() };
-        if let Err(errors) = form.validate() {
-            server_fields.set(errors);
-            return;
-        }
-        server_fields.set(Default::default());
-        error.set(None);
-        pending.set(true);
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let created = match api::sign_up(&form).await {
-                Ok(_) => api::login(&LoginForm { username: form.username, password: form.password })
-                    .await
-                    .map(|_| ()),
-                Err(err) => Err(err),
-            };
-            pending.set(false);
-            match created {
-                Ok(()) => {
-                    auth.refresh();
-                    navigate(Page::Library.path(), NavigateOptions::default());
-                }
-                Err(err) => {
-                    server_fields.set(err.fields());
-                    error.set(Some(err.message()));
-                }
-            }
-        });
+        create.submit(form.validate().map(|()| form.clone()));
     };
 
     view! {
@@ -90,9 +73,9 @@ pub fn SignUpPage() -> impl IntoView {
                     required=true
                     hint=password_hint
                 />
-                <ErrorMessage message=error />
-                <button type="submit" disabled=move || pending.get()>
-                    {move || if pending.get() { "Creating…" } else { "Create account" }}
+                <ErrorMessage message=create.error />
+                <button type="submit" disabled=move || create.pending().get()>
+                    {move || if create.pending().get() { "Creating…" } else { "Create account" }}
                 </button>
             </form>
             <p class="muted">"Have an account? " <A href=Page::SignIn.path()>"Sign in"</A></p>
