@@ -45,7 +45,7 @@ async fn a_redis_outage_answers_503_quickly_and_recovers_by_itself() {
             "redis-server is not installed",
         );
     }
-    let redis = Redis::start();
+    let redis = Redis::start().expect("Redis starts");
     let url = redis.url();
     let app =
         TestApp::spawn_with(move |config| config.database.session_store = SessionStoreChoice::Redis(url))
@@ -54,7 +54,7 @@ async fn a_redis_outage_answers_503_quickly_and_recovers_by_itself() {
     let session = app.session_id_for("alice").await;
     let client = Client::new();
 
-    redis.down();
+    redis.down().expect("Redis stops");
 
     let (me, took) = timed(client.get(app.url("/users/me")).header(COOKIE, format!("id={session}"))).await;
     assert!(took < BOUND, "took {took:?}");
@@ -69,7 +69,7 @@ async fn a_redis_outage_answers_503_quickly_and_recovers_by_itself() {
     let (ready, _) = timed(client.get(app.url("/readyz"))).await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 
-    redis.up();
+    redis.up().expect("Redis starts again");
 
     eventually(StatusCode::OK, || client.get(app.url("/readyz"))).await;
     // Redis kept nothing (no persistence here), so the old session is gone; signing in works.
@@ -84,7 +84,7 @@ async fn a_postgres_outage_answers_503_keeps_the_spa_up_and_recovers_by_itself()
             "PostgreSQL is not installed",
         );
     }
-    let postgres = Postgres::start();
+    let postgres = Postgres::start().expect("PostgreSQL starts");
     let url = postgres.url();
     let dist = tempfile::tempdir().expect("folder");
     std::fs::write(dist.path().join("index.html"), "<!doctype html><title>Tracklist</title>")
@@ -99,7 +99,7 @@ async fn a_postgres_outage_answers_503_keeps_the_spa_up_and_recovers_by_itself()
     app.create_user("alice", false).await;
     let client = Client::new();
 
-    postgres.down();
+    postgres.down().expect("PostgreSQL stops");
 
     let (tracks, took) = timed(client.get(app.url("/tracks"))).await;
     assert!(took < BOUND, "took {took:?}");
@@ -111,7 +111,7 @@ async fn a_postgres_outage_answers_503_keeps_the_spa_up_and_recovers_by_itself()
     let (page, _) = timed(client.get(app.url("/sign-in"))).await;
     assert_eq!(page.status(), StatusCode::OK, "the SPA's pages do not need the database");
 
-    postgres.up();
+    postgres.up().expect("PostgreSQL starts again");
 
     eventually(StatusCode::OK, || client.get(app.url("/tracks"))).await;
     assert_eq!(app.api().sign_in("alice", PASSWORD).await.status(), StatusCode::OK);
@@ -136,7 +136,7 @@ async fn load_with_a_redis_restart_loses_no_acknowledged_write() {
     }
     const CLIENTS: usize = 32;
     const DURATION: Duration = Duration::from_secs(20);
-    let redis = Arc::new(Redis::start());
+    let redis = Arc::new(Redis::start().expect("Redis starts"));
     let url = redis.url();
     let app = Arc::new(
         TestApp::spawn_with(move |config| {
@@ -158,9 +158,9 @@ async fn load_with_a_redis_restart_loses_no_acknowledged_write() {
     tokio::time::sleep(DURATION / 3).await;
     let restarter = redis.clone();
     tokio::task::spawn_blocking(move || {
-        restarter.down();
+        restarter.down().expect("Redis stops");
         std::thread::sleep(Duration::from_secs(1));
-        restarter.up();
+        restarter.up().expect("Redis starts again");
     })
     .await
     .expect("restarted");
