@@ -1,7 +1,9 @@
 //! Pieces shared by pages.
 
+mod credentials;
 mod field;
 mod track_form;
 
+pub use credentials::CredentialFields;
 pub use field::{ErrorMessage, Field};
 pub use track_form::TrackForm;

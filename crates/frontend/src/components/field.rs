@@ -14,7 +14,9 @@ pub fn Field(
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] required: bool,
-    #[prop(optional, into)] hint: Option<Signal<String>>,
+    /// Shown under the input, e.g. what the rules ask for.
+    #[prop(default = None)]
+    hint: Option<Signal<String>>,
 ) -> impl IntoView {
     let error_id = format!("{name}-error");
     let described = error_id.clone();

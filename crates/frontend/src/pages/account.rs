@@ -199,7 +199,7 @@ fn ChangePassword() -> impl IntoView {
                     kind="password"
                     autocomplete="new-password"
                     required=true
-                    hint=hint
+                    hint=Some(hint)
                 />
                 <ErrorMessage message=change.error />
                 <Show when=move || done.get()>

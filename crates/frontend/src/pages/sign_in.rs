@@ -8,7 +8,7 @@ use shared::LoginForm;
 
 use crate::api;
 use crate::auth::{AuthState, use_auth};
-use crate::components::{ErrorMessage, Field};
+use crate::components::{CredentialFields, ErrorMessage};
 use crate::form::Submission;
 use crate::routes::{Page, safe_next, set_title};
 
@@ -47,22 +47,12 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Sign in"</h1>
             <form on:submit=submit novalidate>
-                <Field
-                    name="username"
-                    label="Username"
-                    value=username
-                    error=login.field("username")
-                    autocomplete="username"
-                    required=true
-                />
-                <Field
-                    name="password"
-                    label="Password"
-                    value=password
-                    error=login.field("password")
-                    kind="password"
-                    autocomplete="current-password"
-                    required=true
+                <CredentialFields
+                    username
+                    password
+                    username_error=login.field("username")
+                    password_error=login.field("password")
+                    password_autocomplete="current-password"
                 />
                 <ErrorMessage message=login.error />
                 <button type="submit" disabled=move || login.pending().get()>

@@ -8,7 +8,7 @@ use shared::{LoginForm, SignupForm, validate};
 
 use crate::api;
 use crate::auth::use_auth;
-use crate::components::{ErrorMessage, Field};
+use crate::components::{CredentialFields, ErrorMessage};
 use crate::form::Submission;
 use crate::routes::{Page, set_title};
 
@@ -55,23 +55,13 @@ pub fn SignUpPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Create an account"</h1>
             <form on:submit=submit novalidate>
-                <Field
-                    name="username"
-                    label="Username"
-                    value=username
-                    error=live("username", username, validate::username)
-                    autocomplete="username"
-                    required=true
-                />
-                <Field
-                    name="password"
-                    label="Password"
-                    value=password
-                    error=live("password", password, validate::password)
-                    kind="password"
-                    autocomplete="new-password"
-                    required=true
-                    hint=password_hint
+                <CredentialFields
+                    username
+                    password
+                    username_error=live("username", username, validate::username)
+                    password_error=live("password", password, validate::password)
+                    password_autocomplete="new-password"
+                    password_hint=Some(password_hint)
                 />
                 <ErrorMessage message=create.error />
                 <button type="submit" disabled=move || create.pending().get()>
