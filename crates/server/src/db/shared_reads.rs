@@ -63,10 +63,8 @@ impl SharedReads {
                 }
                 std::mem::take(&mut waiting.requests)
             };
+            // A failure is logged by each request's error response, not here.
             let answer = read_version(&db).await.map_err(Arc::new);
-            if let Err(err) = &answer {
-                tracing::error!(%err, "cannot read the catalogue version");
-            }
             for request in requests {
                 // A request that went away meanwhile no longer listens.
                 let _ = request.send(answer.clone());
