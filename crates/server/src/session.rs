@@ -189,7 +189,10 @@ impl Sessions {
             account.id == signed_in.user_id && !account.disabled && signed_in.epoch.is_current_for(account)
         }) else {
             // Revoked, rotated away, or the password changed or the account was disabled since.
-            self.end(session).await?;
+            // The index row goes only if it is this session's: after a rotation it belongs to
+            // the session's successor, which a request still in flight must not sign out.
+            db::sessions::delete_for_session(&self.db, &signed_in.reference, &session_id).await?;
+            session.flush().await?;
             return Ok(None);
         };
         let idle = millis(self.config.idle_timeout);

@@ -94,6 +94,12 @@ pub async fn delete(db: &Db, reference: &str) -> sqlx::Result<()> {
     on_backend!(db, pool => sqlx::query(SQL).bind(reference).execute(pool).await.map(drop))
 }
 
+/// Deletes the row only while it points at `session_id`.
+pub async fn delete_for_session(db: &Db, reference: &str, session_id: &str) -> sqlx::Result<()> {
+    const SQL: &str = "DELETE FROM user_sessions WHERE reference = $1 AND session_id = $2";
+    on_backend!(db, pool => sqlx::query(SQL).bind(reference).bind(session_id).execute(pool).await.map(drop))
+}
+
 /// Sessions that have not expired, across all users.
 pub async fn count_active(db: &Db) -> sqlx::Result<i64> {
     const SQL: &str = "SELECT count(*) FROM user_sessions WHERE expires_at > $1";
