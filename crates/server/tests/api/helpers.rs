@@ -32,22 +32,27 @@ pub struct TestApp {
 /// The backends the suite runs against: SQLite with database sessions, unless
 /// `TRACKLIST_TEST_POSTGRES` (an admin URL) and/or `TRACKLIST_TEST_REDIS` are set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backend {
-    pub postgres: bool,
-    pub redis: bool,
+pub enum Backend {
+    Sqlite,
+    SqliteRedis,
+    Postgres,
+    PostgresRedis,
 }
 
 impl Backend {
     pub fn current() -> Self {
-        Self {
-            postgres: std::env::var("TRACKLIST_TEST_POSTGRES").is_ok(),
-            redis: std::env::var("TRACKLIST_TEST_REDIS").is_ok(),
+        let set = |name| std::env::var(name).is_ok();
+        match (set("TRACKLIST_TEST_POSTGRES"), set("TRACKLIST_TEST_REDIS")) {
+            (false, false) => Self::Sqlite,
+            (false, true) => Self::SqliteRedis,
+            (true, false) => Self::Postgres,
+            (true, true) => Self::PostgresRedis,
         }
     }
 
     /// Whether several instances can share this backend's state.
     pub fn is_shared(self) -> bool {
-        self.postgres && self.redis
+        self == Self::PostgresRedis
     }
 }
 
