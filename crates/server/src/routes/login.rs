@@ -27,7 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Sign in.
 ///
 /// Urlencoded like an HTML form, or JSON. Success starts a session under a new id (the
-/// `id` cookie, `HttpOnly`, `SameSite=Strict`).
+/// `id` cookie, `HttpOnly`, `SameSite=Strict`) and, on a browser not yet known for this
+/// account, sets the `device` cookie that keeps its own budget of failed sign-ins.
 #[utoipa::path(post, path = "/login", tag = "account",
     request_body(content(
         (LoginForm = "application/x-www-form-urlencoded"),
