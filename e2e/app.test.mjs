@@ -119,10 +119,18 @@ describe('signed-in user journey', () => {
     await shot(page, '07-deleted');
   });
 
-  test('signing out returns to the signed-out state and revokes the session', async () => {
+  test('the header offers signing out on every page', async () => {
     await page.getByTestId('current-user').click();
     await page.getByTestId('account-username').filter({ hasText: 'john' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     await shot(page, '08-account');
+    await page.goto(`${server.url}/no/such/page`);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+    await page.goto(`${server.url}/`);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+  });
+
+  test('signing out returns to the signed-out state and revokes the session', async () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
     const status = await page.evaluate(async () => (await fetch('/users/me')).status);

@@ -1,10 +1,14 @@
 //! The root component: header, router, pages.
 
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::hooks::use_navigate;
 use leptos_router::path;
 
+use crate::api;
 use crate::auth::{Auth, AuthState, use_auth};
+use crate::form::Submission;
 use crate::pages::{AccountPage, LibraryPage, NotFoundPage, SignInPage, SignUpPage};
 use crate::routes::Page;
 
@@ -26,6 +30,32 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// A real form posting to `/logout`: with JavaScript the page signs out in place; without
+/// it, the browser posts and the server answers 303 to the library.
+#[component]
+fn SignOut() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let sign_out = Submission::new(
+        |()| async move { api::logout().await },
+        move |_| {
+            auth.signed_out();
+            navigate(Page::Library.path(), NavigateOptions::default());
+        },
+    );
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        sign_out.submit(Ok(()));
+    };
+    view! {
+        <form class="sign-out" method="post" action="/logout" on:submit=submit>
+            <button type="submit" class="secondary small" disabled=move || sign_out.pending().get()>
+                "Sign out"
+            </button>
+        </form>
+    }
+}
+
 #[component]
 fn Header() -> impl IntoView {
     let auth = use_auth();
@@ -40,6 +70,7 @@ fn Header() -> impl IntoView {
                             <A href=Page::Account.path() attr:class="who" attr:data-testid="current-user">
                                 {user.username}
                             </A>
+                            <SignOut />
                         }
                             .into_any()
                     }

@@ -1,5 +1,5 @@
-//! Who am I, my sessions, my password, sign out. Needs a session: signed-out visitors go to
-//! sign-in and come back.
+//! Who am I, my sessions, my password (signing out is in the page header). Needs a session:
+//! signed-out visitors go to sign-in and come back.
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -18,23 +18,12 @@ pub fn AccountPage() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
 
-    Effect::new({
-        let navigate = navigate.clone();
-        move |_| {
-            if auth.state() == AuthState::SignedOut {
-                let options = NavigateOptions { replace: true, ..Default::default() };
-                navigate(&Page::sign_in_then(Page::Account.path()), options);
-            }
+    Effect::new(move |_| {
+        if auth.state() == AuthState::SignedOut {
+            let options = NavigateOptions { replace: true, ..Default::default() };
+            navigate(&Page::sign_in_then(Page::Account.path()), options);
         }
     });
-
-    let sign_out = Submission::new(
-        |()| async move { api::logout().await },
-        move |_| {
-            auth.signed_out();
-            navigate(Page::Library.path(), NavigateOptions::default());
-        },
-    );
 
     view! {
         <section class="card narrow">
@@ -54,10 +43,6 @@ pub fn AccountPage() -> impl IntoView {
                 AuthState::Failed(err) => view! { <p class="error">{err.message()}</p> }.into_any(),
                 _ => view! { <p class="muted">"Loading…"</p> }.into_any(),
             }}
-            <ErrorMessage message=sign_out.error />
-            <button on:click=move |_| sign_out.submit(Ok(())) disabled=move || sign_out.pending().get()>
-                "Sign out"
-            </button>
         </section>
         <Show when=move || auth.user().is_some()>
             <Sessions />

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Redirect, Response};
 use shared::{ErrorBody, LoginForm, SuccessBody, validate};
 use tower_sessions::Session;
 use utoipa_axum::router::OpenApiRouter;
@@ -101,22 +101,29 @@ async fn login(
 /// Sign out.
 ///
 /// Deletes the session server-side, so a copy of the cookie is worthless afterwards.
-/// Succeeds without a session too: the client is signed out either way.
+/// Succeeds without a session too: the client is signed out either way. A browser that
+/// submitted the page header's sign-out form itself (a navigation, `Sec-Fetch-Mode:
+/// navigate`) is sent to the library with 303; every other caller gets JSON.
 #[utoipa::path(post, path = "/logout", tag = "account",
     responses(
         (status = 200, description = "Signed out; the cookie is expired", body = SuccessBody),
+        (status = 303, description = "Signed out, from a browser's form post: to the library"),
         (status = 403, description = "Cross-site request refused", body = ErrorBody),
         (status = 503, description = "The session store is unavailable", body = ErrorBody),
     ))]
 async fn logout(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
     session: Session,
-) -> Result<Json<SuccessBody>> {
+) -> Result<Response> {
     // Read and delete in one go: checking or sliding the deadline first would only write a
     // record that is about to be deleted.
     if let Some(signed_in) = state.sessions.end(&session).await? {
         tracing::info!(event = "logout", user_id = signed_in.user_id, %client, "signed out");
     }
-    Ok(Json(SuccessBody::OK))
+    if headers.get("sec-fetch-mode").is_some_and(|mode| mode == "navigate") {
+        return Ok(Redirect::to("/").into_response());
+    }
+    Ok(Json(SuccessBody::OK).into_response())
 }

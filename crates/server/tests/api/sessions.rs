@@ -44,6 +44,30 @@ async fn logout_revokes_the_session_server_side() {
 }
 
 #[tokio::test]
+async fn a_browser_form_post_to_logout_is_sent_to_the_library_with_303() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice", false).await;
+    let id = app.session_id_for("alice").await;
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+
+    let logout = no_redirects
+        .post(app.url("/logout"))
+        .header("cookie", format!("id={id}"))
+        .header("sec-fetch-mode", "navigate")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .expect("sent");
+
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    assert_eq!(logout.headers()["location"], "/");
+    let removal = session_cookie(&logout).expect("a removal cookie");
+    assert!(removal.has("max-age=0"), "{removal:?}");
+    assert_error(app.me_with_cookie(Some(&id)).await, StatusCode::UNAUTHORIZED, "Not authenticated").await;
+}
+
+#[tokio::test]
 async fn logout_expires_the_cookie_with_its_attributes() {
     let app = TestApp::spawn().await;
     app.create_user("alice", false).await;
