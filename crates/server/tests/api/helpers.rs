@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::SET_COOKIE;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
@@ -147,7 +147,8 @@ impl TestApp {
 
     /// A client of this app with no session yet (it keeps the cookies it is given).
     pub fn api(&self) -> Api {
-        Api { base: self.address.clone(), http: cookie_client() }
+        let http = Client::builder().cookie_store(true).build().expect("client");
+        Api { base: self.address.clone(), http }
     }
 
     /// A client carrying exactly this session cookie, as a copied cookie would be replayed.
@@ -171,16 +172,6 @@ impl TestApp {
             .expect("user created")
     }
 
-    /// `POST /login` as an HTML form would send it.
-    pub async fn login(&self, client: &Client, username: &str, password: &str) -> Response {
-        client
-            .post(self.url("/login"))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .expect("request sent")
-    }
-
     /// A client signed in as a new user `name`.
     pub async fn signed_in(&self, name: &str, is_admin: bool) -> (Api, Account) {
         let account = self.create_user(name, is_admin).await;
@@ -189,18 +180,17 @@ impl TestApp {
         (api, account)
     }
 
-    /// `GET /users/me` with exactly this session cookie (or none), from a cookie-less client.
+    /// `GET /users/me` with exactly this session cookie (or none).
     pub async fn me_with_cookie(&self, session_id: Option<&str>) -> Response {
-        let mut request = Client::new().get(self.url("/users/me"));
-        if let Some(id) = session_id {
-            request = request.header(COOKIE, format!("id={id}"));
+        match session_id {
+            Some(id) => self.api_with_session(id).get("/users/me").await,
+            None => self.api().get("/users/me").await,
         }
-        request.send().await.expect("request sent")
     }
 
     /// Signs `name` in from a cookie-less client and returns the session id it was given.
     pub async fn session_id_for(&self, name: &str) -> String {
-        let response = self.login(&Client::new(), name, PASSWORD).await;
+        let response = self.api().sign_in(name, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK);
         session_cookie(&response).expect("a session cookie").value
     }
@@ -262,10 +252,6 @@ impl Api {
     pub async fn sign_in(&self, username: &str, password: &str) -> Response {
         self.post_form("/login", &[("username", username), ("password", password)]).await
     }
-}
-
-pub fn cookie_client() -> Client {
-    Client::builder().cookie_store(true).build().expect("client")
 }
 
 /// The session cookie a response sets, with its attributes.
