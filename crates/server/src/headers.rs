@@ -62,44 +62,67 @@ pub async fn same_origin_only(State(state): State<AppState>, request: Request, n
 /// name now resolves to us). With `--public-url`, only its host is served; without it, a
 /// server bound to loopback serves only loopback names. Health probes address instances by
 /// whatever name the orchestrator uses, so `/healthz` and `/readyz` are exempt.
-pub async fn expected_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn expected_host(State(hosts): State<Hosts>, request: Request, next: Next) -> Response {
     let probe = matches!(request.uri().path(), "/healthz" | "/readyz");
-    let config = &state.config;
-    let allowed = probe
-        || request.headers().get(header::HOST).and_then(|host| host.to_str().ok()).is_none_or(|host| {
-            is_expected_host(host, config.public_url.as_deref(), config.bind.ip().is_loopback())
-        });
-    if !allowed {
+    let host = request.headers().get(header::HOST).and_then(|host| host.to_str().ok());
+    if !probe && !host.is_none_or(|host| hosts.allow(host)) {
         tracing::warn!(event = "wrong_host", host = ?request.headers().get(header::HOST), "request for another host refused");
         return ApiError::MisdirectedRequest.into_response();
     }
     next.run(request).await
 }
 
-fn is_expected_host(host: &str, public_url: Option<&str>, loopback_bind: bool) -> bool {
-    let Ok(host) = host.parse::<Authority>() else {
-        return false;
-    };
-    match public_url.and_then(|url| url.parse::<Uri>().ok()) {
-        Some(public) => {
-            let default_port = if public.scheme_str() == Some("https") { 443 } else { 80 };
-            public.authority().is_some_and(|expected| {
-                expected.host().eq_ignore_ascii_case(host.host())
-                    && expected.port_u16().unwrap_or(default_port) == host.port_u16().unwrap_or(default_port)
-            })
+/// The hosts served, worked out once from the configuration.
+#[derive(Debug, Clone)]
+pub enum Hosts {
+    /// `--public-url`'s host and port (the scheme's default when it names none).
+    Public {
+        host: String,
+        port: u16,
+    },
+    /// A loopback bind without `--public-url`: loopback addresses and `localhost` names.
+    Loopback,
+    Any,
+}
+
+impl Hosts {
+    pub fn new(public_url: Option<&str>, loopback_bind: bool) -> Self {
+        let public = public_url.and_then(|url| url.parse::<Uri>().ok());
+        match public.as_ref().and_then(|uri| uri.authority().map(|authority| (uri, authority))) {
+            Some((uri, authority)) => Self::Public {
+                host: authority.host().to_ascii_lowercase(),
+                port: authority.port_u16().unwrap_or(default_port(uri.scheme_str())),
+            },
+            None if loopback_bind => Self::Loopback,
+            None => Self::Any,
         }
-        None if loopback_bind => {
-            let name = host.host().trim_start_matches('[').trim_end_matches(']');
-            match name.parse::<IpAddr>() {
-                Ok(address) => address.is_loopback(),
-                Err(_) => {
-                    name.eq_ignore_ascii_case("localhost")
-                        || name.to_ascii_lowercase().ends_with(".localhost")
+    }
+
+    fn allow(&self, host: &str) -> bool {
+        let Ok(host) = host.parse::<Authority>() else {
+            return false;
+        };
+        match self {
+            Self::Public { host: expected, port } => {
+                host.host().eq_ignore_ascii_case(expected) && host.port_u16().unwrap_or(*port) == *port
+            }
+            Self::Loopback => {
+                let name = host.host().trim_start_matches('[').trim_end_matches(']');
+                match name.parse::<IpAddr>() {
+                    Ok(address) => address.is_loopback(),
+                    Err(_) => {
+                        name.eq_ignore_ascii_case("localhost")
+                            || name.to_ascii_lowercase().ends_with(".localhost")
+                    }
                 }
             }
+            Self::Any => true,
         }
-        None => true,
     }
+}
+
+fn default_port(scheme: Option<&str>) -> u16 {
+    if scheme == Some("https") { 443 } else { 80 }
 }
 
 /// Drops a client's `x-request-id` unless it is short and plain (`[A-Za-z0-9._-]{1,128}`), so
@@ -157,6 +180,10 @@ mod tests {
             &headers(&[("host", "internal:3000"), ("origin", "https://app.test")]),
             Some("https://app.test/")
         ));
+    }
+
+    fn is_expected_host(host: &str, public_url: Option<&str>, loopback_bind: bool) -> bool {
+        Hosts::new(public_url, loopback_bind).allow(host)
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl Application {
 /// The whole HTTP stack.
 fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
     let policy = CookiePolicy::from_config(&state.config);
+    let hosts = headers::Hosts::new(state.config.public_url.as_deref(), state.config.bind.ip().is_loopback());
     let (api, openapi) = routes::router().split_for_parts();
     // Rendered once: the document never changes while the process runs.
     let openapi = routes::document(openapi, policy.name);
@@ -139,7 +140,7 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
         .layer(middleware::map_response(error::json_for_bare_failures))
         // Before any handler or session work: a refused request changes nothing.
         .layer(middleware::from_fn_with_state(state.clone(), headers::same_origin_only))
-        .layer(middleware::from_fn_with_state(state.clone(), headers::expected_host))
+        .layer(middleware::from_fn_with_state(hosts, headers::expected_host))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
         .layer(CompressionLayer::new())
         // Every request gets an id (or keeps the proxy's), logged in its span and returned.

@@ -44,9 +44,8 @@ pub struct LoginThrottle {
 #[derive(Debug)]
 #[must_use = "an attempt stands as a failure unless it is settled"]
 pub struct Attempt {
+    /// The first is this client's (or device's) count for the account, which a success clears.
     keys: Vec<String>,
-    /// The key a success clears: this client's (or device's) count for the account.
-    own_key: String,
     member: u64,
 }
 
@@ -90,13 +89,12 @@ impl LoginThrottle {
     /// The password was right: the attempt is taken back and this client's (or device's)
     /// count for the account is cleared.
     pub async fn succeeded(&self, attempt: Attempt) -> Result<()> {
-        self.take_back(&attempt).await?;
-        self.counters.clear(&attempt.own_key).await.map_err(unavailable)
+        self.counters.take_back(&attempt.keys, attempt.member, true).await.map_err(unavailable)
     }
 
     /// The attempt ended without a verdict on the password (busy, a backend down).
     pub async fn abandoned(&self, attempt: Attempt) -> Result<()> {
-        self.take_back(&attempt).await
+        self.counters.take_back(&attempt.keys, attempt.member, false).await.map_err(unavailable)
     }
 
     async fn reserve(&self, limits: Vec<(String, usize)>) -> Result<Attempt> {
@@ -105,12 +103,7 @@ impl LoginThrottle {
         if !wait.is_zero() {
             return Err(ApiError::TooManyRequests { retry_after: wait });
         }
-        let own_key = limits.first().map(|(key, _)| key.clone()).unwrap_or_default();
-        Ok(Attempt { keys: limits.into_iter().map(|(key, _)| key).collect(), own_key, member })
-    }
-
-    async fn take_back(&self, attempt: &Attempt) -> Result<()> {
-        self.counters.take_back(&attempt.keys, attempt.member).await.map_err(unavailable)
+        Ok(Attempt { keys: limits.into_iter().map(|(key, _)| key).collect(), member })
     }
 }
 

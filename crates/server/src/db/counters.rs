@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use fred::prelude::{KeysInterface, LuaInterface, Pool, SortedSetsInterface};
+use fred::prelude::{LuaInterface, Pool};
 
 use crate::clock::{millis, now_millis};
 
@@ -44,6 +44,17 @@ if wait > 0 then return wait end
 for _, key in ipairs(KEYS) do
   redis.call('ZADD', key, now, member)
   redis.call('PEXPIRE', key, window)
+end
+return 0
+";
+
+/// [`Counters::take_back`] in one round trip.
+const TAKE_BACK_SCRIPT: &str = r"
+for _, key in ipairs(KEYS) do
+  redis.call('ZREM', key, ARGV[1])
+end
+if ARGV[2] == '1' then
+  redis.call('DEL', KEYS[1])
 end
 return 0
 ";
@@ -86,8 +97,9 @@ impl Counters {
         }
     }
 
-    /// Takes attempt `member` back from `keys`.
-    pub async fn take_back(&self, keys: &[String], member: u64) -> anyhow::Result<()> {
+    /// Takes attempt `member` back from `keys`, in one step; with `clear_first`, also forgets
+    /// every attempt on the first key.
+    pub async fn take_back(&self, keys: &[String], member: u64, clear_first: bool) -> anyhow::Result<()> {
         match self {
             Self::Memory(map) => {
                 let mut map = lock(map);
@@ -96,23 +108,14 @@ impl Counters {
                         times.retain(|(_, counted)| *counted != member);
                     }
                 }
-            }
-            Self::Redis { pool, .. } => {
-                for key in keys {
-                    pool.zrem::<(), _, _>(key.as_str(), member.to_string()).await?;
+                if let Some(first) = keys.first().filter(|_| clear_first) {
+                    map.remove(first);
                 }
             }
-        }
-        Ok(())
-    }
-
-    /// Forgets every attempt on `key`.
-    pub async fn clear(&self, key: &str) -> anyhow::Result<()> {
-        match self {
-            Self::Memory(map) => {
-                lock(map).remove(key);
+            Self::Redis { pool, .. } => {
+                let args = vec![member.to_string(), u8::from(clear_first).to_string()];
+                pool.eval::<(), _, _, _>(TAKE_BACK_SCRIPT, keys.to_vec(), args).await?;
             }
-            Self::Redis { pool, .. } => pool.del::<(), _>(key).await?,
         }
         Ok(())
     }

@@ -97,14 +97,14 @@ fn backend_error(err: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
 
-/// Updates the record in `table` if it still exists (see the module doc), in the encoding
-/// of the sqlx stores, whose `save` would insert it again.
-async fn update_in_database(db: &Db, table: &str, record: &Record) -> session_store::Result<()> {
-    let sql = format!("UPDATE {table} SET data = $1, expiry_date = $2 WHERE id = $3");
+/// Updates the record if it still exists (see the module doc) with `sql`, an `UPDATE` of the
+/// sqlx store's table setting `data = $1, expiry_date = $2` for `id = $3`, in that store's
+/// encoding; its own `save` would insert the record again.
+async fn update_in_database(db: &Db, sql: &'static str, record: &Record) -> session_store::Result<()> {
     let data = encode(record)?;
     let id = record.id.to_string();
     crate::db::on_backend!(db, pool => {
-        sqlx::query(&sql).bind(&data).bind(record.expiry_date).bind(&id).execute(pool).await.map(drop)
+        sqlx::query(sql).bind(&data).bind(record.expiry_date).bind(&id).execute(pool).await.map(drop)
     })
     .map_err(backend_error)
 }

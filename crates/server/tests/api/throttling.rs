@@ -8,7 +8,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::json;
 use shared::SessionInfo;
 
-use crate::helpers::{Api, PASSWORD, TestApp, futures_join_all};
+use crate::helpers::{Api, PASSWORD, TestApp, assert_json_error, futures_join_all};
 
 /// `POST /login` as forwarded by a proxy for `client`.
 async fn login_via(_app: &TestApp, http: &Api, client: &str, username: &str, password: &str) -> StatusCode {
@@ -168,6 +168,11 @@ async fn sign_up_is_throttled_per_client_before_hashing() {
 
     assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(third.headers().contains_key("retry-after"));
+    let body = assert_json_error(third, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(body["code"], "too_many_attempts");
+    // Refused before anything was stored: the name is still free.
+    let stored = tracklist::db::users::find_by_username(&app.state.db, "third").await.expect("read");
+    assert!(stored.is_none());
 }
 
 #[tokio::test]

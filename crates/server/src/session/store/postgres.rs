@@ -40,7 +40,9 @@ impl SessionStore for PostgresSessions {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        update_in_database(&self.db, r#""tower_sessions"."session""#, record).await
+        const SQL: &str =
+            r#"UPDATE "tower_sessions"."session" SET data = $1, expiry_date = $2 WHERE id = $3"#;
+        update_in_database(&self.db, SQL, record).await
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -44,7 +44,8 @@ impl SessionStore for SqliteSessions {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        update_in_database(&self.db, "tower_sessions", record).await
+        const SQL: &str = "UPDATE tower_sessions SET data = $1, expiry_date = $2 WHERE id = $3";
+        update_in_database(&self.db, SQL, record).await
     }
 
     /// Every request with a cookie loads its session, so the load skips sqlx's worker thread
