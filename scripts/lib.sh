@@ -100,8 +100,10 @@ build_spa() {
     say "The SPA in dist/ is up to date"
     return 0
   fi
-  say "Building the SPA in release with trunk (about 2 minutes the first time)"
-  wasm_cargo_env env PATH="$ROOT/node_modules/.bin:$PATH" trunk build --release
+  say "Building the browser bundle in release with trunk (about 2 minutes the first time)"
+  # `hydrate`: the bundle takes over the pages the server rendered (Trunk.toml's `csr` is
+  # for `trunk serve`, which has no server rendering).
+  wasm_cargo_env env PATH="$ROOT/node_modules/.bin:$PATH" trunk build --release --features hydrate
   # The API documentation at /docs: Swagger UI's files from npm, served like the SPA.
   mkdir -p dist/docs
   cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css dist/docs/

@@ -44,6 +44,7 @@ pub async fn sign_up(form: &SignupForm) -> Result<User> {
     send_json(Request::post("/users"), form).await
 }
 
+#[cfg_attr(feature = "ssr", expect(dead_code, reason = "the server renders from its own services"))]
 pub async fn sessions() -> Result<Vec<SessionInfo>> {
     send(Request::get("/users/me/sessions")).await
 }
@@ -62,6 +63,7 @@ pub async fn change_password(change: &PasswordChange) -> Result<SuccessBody> {
     send_json(Request::put("/users/me/password"), change).await
 }
 
+#[cfg_attr(feature = "ssr", expect(dead_code, reason = "the server renders from its own services"))]
 pub async fn list_tracks(query: &ListQuery) -> Result<Vec<Track>> {
     let mut params = vec![("skip", query.skip.to_string()), ("limit", query.limit.to_string())];
     if let Some(q) = query.search() {

@@ -1,6 +1,7 @@
 //! The root component: header, router, pages.
 
 use leptos::prelude::*;
+use leptos_meta::{Title, provide_meta_context};
 use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::hooks::use_navigate;
@@ -14,8 +15,11 @@ use crate::routes::Page;
 
 #[component]
 pub fn App() -> impl IntoView {
+    provide_meta_context();
     Auth::provide();
     view! {
+        // Each page names itself with `<Title text=…/>`.
+        <Title formatter=|page: String| format!("{page} · Tracklist") />
         <Router>
             <Header />
             <main id="main">

@@ -1,10 +1,11 @@
-//! The current user, loaded once from `GET /users/me` and shared through context.
+//! The current user, shared through context: as the server saw it when it rendered the
+//! page, or (in `csr`, with no server render) loaded once from `GET /users/me`.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::User;
 
-use crate::api;
+use crate::{api, data};
 use crate::error::ClientError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,9 +25,18 @@ pub struct Auth {
 
 impl Auth {
     pub fn provide() -> Self {
-        let auth = Self { state: RwSignal::new(AuthState::Loading) };
+        let initial = match data::server_user() {
+            Some(Some(user)) => AuthState::SignedIn(user),
+            Some(None) => AuthState::SignedOut,
+            None => AuthState::Loading,
+        };
+        let loading = initial == AuthState::Loading;
+        let auth = Self { state: RwSignal::new(initial) };
         provide_context(auth);
-        auth.refresh();
+        // Only a browser without a server render asks; the server never calls itself.
+        if loading && cfg!(not(feature = "ssr")) {
+            auth.refresh();
+        }
         auth
     }
 

@@ -1,8 +1,10 @@
 //! The one error type the UI sees.
 
+use serde::{Deserialize, Serialize};
 use shared::{ErrorBody, FieldErrors};
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialisable: a page the server rendered carries its failed loads to the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClientError {
     /// The server answered with an error body.
     Api { status: u16, body: ErrorBody },

@@ -9,7 +9,7 @@ use std::future::Future;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
-use shared::FieldErrors;
+use shared::{ErrorBody, FieldErrors};
 
 use crate::auth::use_auth;
 use crate::error::ClientError;
@@ -70,6 +70,13 @@ impl<I: Clone + 'static, O: Clone + 'static> Submission<I, O> {
             }
             Err(errors) => self.fields.set(errors),
         }
+    }
+
+    /// Shows the server's refusal of a browser form post this page answers (see
+    /// [`crate::data::FormEcho`]), as if this submission had received it.
+    pub fn show(&self, refused: &ErrorBody) {
+        self.fields.set(refused.fields.clone().unwrap_or_default());
+        self.error.set(Some(refused.detail.clone()));
     }
 
     pub fn pending(&self) -> Memo<bool> {

@@ -1,18 +1,10 @@
-//! Tracklist's single-page app: Leptos, client-side rendered, built with Trunk.
-//!
-//! It talks to the server only through [`api`], with the browser's same-origin cookie; it
-//! never sees or stores the session id (the cookie is `HttpOnly`).
-
-mod api;
-mod app;
-mod auth;
-mod components;
-mod error;
-mod form;
-mod pages;
-mod routes;
+//! The browser entry point: hydrates the server's HTML (`hydrate`) or renders the app from
+//! scratch (`csr`, for `trunk serve`).
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    #[cfg(feature = "hydrate")]
+    leptos::mount::hydrate_body(frontend::App);
+    #[cfg(all(feature = "csr", not(feature = "hydrate")))]
+    leptos::mount::mount_to_body(frontend::App);
 }

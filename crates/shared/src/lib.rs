@@ -6,9 +6,11 @@
 
 pub mod account;
 pub mod error;
+pub mod navigation;
 pub mod track;
 pub mod validate;
 
 pub use account::{LoginForm, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
 pub use error::{ErrorBody, FieldErrors};
+pub use navigation::safe_next;
 pub use track::{ListQuery, NewTrack, Track, TrackUpdate};

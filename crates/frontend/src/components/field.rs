@@ -33,6 +33,9 @@ pub fn Field(
                 required=required
                 aria-invalid=move || error.get().is_some().to_string()
                 aria-describedby=described
+                // The server-rendered value (a failed form's username); the property follows
+                // the signal from then on.
+                value=value.get_untracked()
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />

@@ -2,30 +2,26 @@
 //! signed-out visitors go to sign-in and come back.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
 use shared::{PasswordChange, SessionInfo, validate};
 
 use crate::api;
 use crate::auth::{AuthState, use_auth};
 use crate::components::{ErrorMessage, Field};
+use crate::data::Source;
 use crate::form::Submission;
-use crate::routes::{Page, set_title};
+use crate::routes::{Page, encode_component};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    set_title("Account");
     let auth = use_auth();
-    let navigate = use_navigate();
-
-    Effect::new(move |_| {
-        if auth.state() == AuthState::SignedOut {
-            let options = NavigateOptions { replace: true, ..Default::default() };
-            navigate(&Page::sign_in_then(Page::Account.path()), options);
-        }
-    });
-
     view! {
+        <Title text="Account" />
+        // On the server this is a redirect response; in the browser, a navigation.
+        <Show when=move || auth.state() == AuthState::SignedOut>
+            <Redirect path=Page::sign_in_then(Page::Account.path()) />
+        </Show>
         <section class="card narrow">
             <h1>"Your account"</h1>
             {move || match auth.state() {
@@ -51,10 +47,12 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-/// Active sessions, this device marked; revoke one or all the others.
+/// Active sessions, this device marked; revoke one or all the others. Each button is a form
+/// posting to the API, so it works without JavaScript too (the server answers 303 back here).
 #[component]
 fn Sessions() -> impl IntoView {
-    let sessions = LocalResource::new(api::sessions);
+    let source = Source::here();
+    let sessions = Resource::new(|| (), move |()| source.sessions());
     let revoke = Submission::new(
         |id: String| async move { api::revoke_session(&id).await },
         move |_| sessions.refetch(),
@@ -62,6 +60,10 @@ fn Sessions() -> impl IntoView {
     let revoke_others =
         Submission::new(|()| async move { api::revoke_other_sessions().await }, move |_| sessions.refetch());
     let error = Signal::derive(move || revoke.error.get().or_else(|| revoke_others.error.get()));
+    let others_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        revoke_others.submit(Ok(()));
+    };
     view! {
         <section class="card narrow">
             <h2>"Where you are signed in"</h2>
@@ -79,13 +81,11 @@ fn Sessions() -> impl IntoView {
                                     .collect_view();
                                 view! {
                                     <ul class="sessions">{rows}</ul>
-                                    <button
-                                        class="secondary"
-                                        disabled=others == 0
-                                        on:click=move |_| revoke_others.submit(Ok(()))
-                                    >
-                                        "Sign out everywhere else"
-                                    </button>
+                                    <form method="post" action="/users/me/sessions/revoke-others" on:submit=others_submit>
+                                        <button type="submit" class="secondary" disabled=others == 0>
+                                            "Sign out everywhere else"
+                                        </button>
+                                    </form>
                                 }
                                     .into_any()
                             }
@@ -101,7 +101,12 @@ fn Sessions() -> impl IntoView {
 #[component]
 fn SessionRow(session: SessionInfo, revoke: impl Fn(String) + Copy + Send + Sync + 'static) -> impl IntoView {
     let device = session.user_agent.clone().unwrap_or_else(|| "Unknown device".into());
+    let action = format!("/users/me/sessions/{}/revoke", encode_component(&session.id));
     let id = session.id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        revoke(id.clone());
+    };
     view! {
         <li class="session" class:current=session.current data-testid="session">
             <div>
@@ -119,9 +124,9 @@ fn SessionRow(session: SessionInfo, revoke: impl Fn(String) + Copy + Send + Sync
             {(!session.current)
                 .then(|| {
                     view! {
-                        <button class="danger small" on:click=move |_| revoke(id.clone())>
-                            "Revoke"
-                        </button>
+                        <form method="post" action=action on:submit=submit>
+                            <button type="submit" class="danger small">"Revoke"</button>
+                        </form>
                     }
                 })}
         </li>

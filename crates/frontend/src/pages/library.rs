@@ -1,29 +1,42 @@
-//! The catalogue: search (debounced), paging, and for signed-in users add, edit and delete.
+//! The catalogue: search, paging, and for signed-in users add, edit and delete.
+//!
+//! The page's address holds the query (`/?q=blue&skip=20`): search is a GET form and the
+//! pager is links, so both work without JavaScript, and the server renders the very page
+//! the address names. With JavaScript, typing searches after a pause, in place.
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::{ListQuery, NewTrack, Track, TrackUpdate, User};
 
 use crate::api;
 use crate::auth::use_auth;
 use crate::components::{ErrorMessage, TrackForm};
+use crate::data::Source;
 use crate::error::ClientError;
-use crate::routes::set_title;
+use crate::routes::{Page, encode_component};
 
 const PAGE_SIZE: i64 = 20;
 const SEARCH_DELAY_MS: u32 = 300;
 
 #[component]
 pub fn LibraryPage() -> impl IntoView {
-    set_title("Library");
     let auth = use_auth();
-    let query = RwSignal::new(ListQuery { limit: PAGE_SIZE, ..ListQuery::default() });
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        params.with(|params| {
+            let skip = params.get_str("skip").and_then(|skip| skip.parse::<i64>().ok()).unwrap_or(0);
+            let q = params.get("q").filter(|q| !q.trim().is_empty());
+            ListQuery { skip: skip.clamp(0, ListQuery::MAX_SKIP), limit: PAGE_SIZE, q }
+        })
+    });
     let action_error = RwSignal::new(None::<String>);
 
-    let tracks = LocalResource::new(move || {
-        let query = query.get();
-        async move { api::list_tracks(&query).await }
-    });
+    let source = Source::here();
+    let tracks = Resource::new(move || query.get(), move |query| source.tracks(query));
     let reload = move || tracks.refetch();
     let report = move |err: &ClientError| {
         auth.notice(err);
@@ -33,6 +46,7 @@ pub fn LibraryPage() -> impl IntoView {
     let add = move |track: NewTrack| async move { api::create_track(&track).await.map(|_| reload()) };
 
     view! {
+        <Title text="Library" />
         <section class="library">
             <div class="library-head">
                 <h1>"Library"</h1>
@@ -66,53 +80,73 @@ pub fn LibraryPage() -> impl IntoView {
     }
 }
 
-/// The search field: the list follows it after a pause in typing.
+/// The library's address for `query` (the pager's links, the search's target).
+fn library_href(skip: i64, q: Option<&str>) -> String {
+    let mut params = Vec::new();
+    if let Some(q) = q {
+        params.push(format!("q={}", encode_component(q)));
+    }
+    if skip > 0 {
+        params.push(format!("skip={skip}"));
+    }
+    if params.is_empty() { Page::Library.path().to_owned() } else { format!("/?{}", params.join("&")) }
+}
+
+/// The search form: a GET to the library. With JavaScript the list follows the field after a
+/// pause in typing.
 #[component]
-fn SearchBox(query: RwSignal<ListQuery>) -> impl IntoView {
-    let input = RwSignal::new(String::new());
+fn SearchBox(query: Memo<ListQuery>) -> impl IntoView {
+    let navigate = use_navigate();
+    let text = RwSignal::new(query.with_untracked(|query| query.q.clone().unwrap_or_default()));
     let debounce = StoredValue::new_local(None::<Timeout>);
+    let search = move || {
+        let q = text.get_untracked();
+        let target = library_href(0, Some(q.as_str()).filter(|q| !q.trim().is_empty()));
+        navigate(&target, NavigateOptions { replace: true, ..Default::default() });
+    };
+    let typed = search.clone();
     let on_input = move |ev| {
-        input.set(event_target_value(&ev));
+        text.set(event_target_value(&ev));
+        let search = typed.clone();
         // Wait for a pause in typing before asking the server.
-        let timeout = Timeout::new(SEARCH_DELAY_MS, move || {
-            let q = input.get_untracked();
-            query.update(|query| {
-                query.q = (!q.trim().is_empty()).then_some(q);
-                query.skip = 0;
-            });
-        });
-        debounce.set_value(Some(timeout));
+        debounce.set_value(Some(Timeout::new(SEARCH_DELAY_MS, search)));
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        debounce.set_value(None);
+        search();
     };
     view! {
-        <div class="search">
+        <form class="search" role="search" method="get" action=Page::Library.path() on:submit=on_submit>
             <label for="search" class="visually-hidden">"Search by title or artist"</label>
             <input
                 id="search"
+                name="q"
                 type="search"
                 placeholder="Search by title or artist"
-                prop:value=move || input.get()
+                value=text.get_untracked()
                 on:input=on_input
             />
-        </div>
+            <button type="submit" class="secondary">"Search"</button>
+        </form>
     }
 }
 
+/// Previous and next page, as links.
 #[component]
-fn Pager(query: RwSignal<ListQuery>, full_page: bool) -> impl IntoView {
-    let skip = move || query.with(|q| q.skip);
+fn Pager(query: Memo<ListQuery>, full_page: bool) -> impl IntoView {
+    let (skip, q) = query.with_untracked(|query| (query.skip, query.q.clone()));
+    let previous = (skip > 0).then(|| library_href((skip - PAGE_SIZE).max(0), q.as_deref()));
+    let next = full_page.then(|| library_href(skip + PAGE_SIZE, q.as_deref()));
+    let link = |href: Option<String>, text: &'static str, rel: &'static str| match href {
+        Some(href) => view! { <A href=href attr:class="button secondary" attr:rel=rel>{text}</A> }.into_any(),
+        None => view! { <span class="button secondary" aria-disabled="true">{text}</span> }.into_any(),
+    };
     view! {
         <nav class="pager" aria-label="Pages">
-            <button
-                class="secondary"
-                disabled=move || skip() == 0
-                on:click=move |_| query.update(|q| q.skip = (q.skip - PAGE_SIZE).max(0))
-            >
-                "← Previous"
-            </button>
-            <span class="muted">{move || format!("Page {}", skip() / PAGE_SIZE + 1)}</span>
-            <button class="secondary" disabled=!full_page on:click=move |_| query.update(|q| q.skip += PAGE_SIZE)>
-                "Next →"
-            </button>
+            {link(previous, "← Previous", "prev")}
+            <span class="muted">{format!("Page {}", skip / PAGE_SIZE + 1)}</span>
+            {link(next, "Next →", "next")}
         </nav>
     }
 }

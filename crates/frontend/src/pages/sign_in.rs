@@ -1,20 +1,23 @@
-//! Sign-in: username and password, posted as a form; back to `?next=` afterwards.
+//! Sign-in: username and password, posted as a form; back to `?next=` afterwards. Without
+//! JavaScript the browser posts the form itself and the server answers 303 to `next`, or
+//! this page again with the error and the username.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use shared::LoginForm;
+use shared::{LoginForm, safe_next};
 
 use crate::api;
 use crate::auth::{AuthState, use_auth};
 use crate::components::{CredentialFields, ErrorMessage};
+use crate::data::server_echo;
 use crate::form::Submission;
-use crate::routes::{Page, safe_next, set_title};
+use crate::routes::{Page, encode_component};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    set_title("Sign in");
     let auth = use_auth();
     let navigate = use_navigate();
     let query = use_query_map();
@@ -23,10 +26,20 @@ pub fn SignInPage() -> impl IntoView {
         safe_next(query.with_untracked(|q| q.get("next")).as_deref(), &origin)
     };
 
-    let username = RwSignal::new(String::new());
+    // The form's own target keeps `next` for a browser posting it without JavaScript.
+    let action = query.with_untracked(|q| match q.get("next") {
+        Some(next) => format!("/login?next={}", encode_component(&next)),
+        None => "/login".to_owned(),
+    });
+
+    let echo = server_echo();
+    let username = RwSignal::new(echo.as_ref().map(|echo| echo.username.clone()).unwrap_or_default());
     let password = RwSignal::new(String::new());
     let login =
         Submission::new(|form: LoginForm| async move { api::login(&form).await }, move |_| auth.refresh());
+    if let Some(echo) = &echo {
+        login.show(&echo.error);
+    }
 
     // Signed in (now or already): go where the visitor was heading.
     Effect::new(move |_| {
@@ -44,9 +57,10 @@ pub fn SignInPage() -> impl IntoView {
     };
 
     view! {
+        <Title text="Sign in" />
         <section class="card narrow">
             <h1>"Sign in"</h1>
-            <form on:submit=submit novalidate>
+            <form method="post" action=action on:submit=submit novalidate>
                 <CredentialFields
                     username
                     password

@@ -1,6 +1,9 @@
-//! Sign-up with the shared rules checked as you type, then straight into a session.
+//! Sign-up with the shared rules checked as you type, then straight into a session. Without
+//! JavaScript the browser posts the form to `POST /users`, and the server signs the new
+//! user in and answers 303 to the library, or this page again with the error.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -9,15 +12,16 @@ use shared::{LoginForm, SignupForm, validate};
 use crate::api;
 use crate::auth::use_auth;
 use crate::components::{CredentialFields, ErrorMessage};
+use crate::data::server_echo;
 use crate::form::Submission;
-use crate::routes::{Page, set_title};
+use crate::routes::Page;
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    set_title("Sign up");
     let auth = use_auth();
     let navigate = use_navigate();
-    let username = RwSignal::new(String::new());
+    let echo = server_echo();
+    let username = RwSignal::new(echo.as_ref().map(|echo| echo.username.clone()).unwrap_or_default());
     let password = RwSignal::new(String::new());
     let create = Submission::new(
         |form: SignupForm| async move {
@@ -29,6 +33,9 @@ pub fn SignUpPage() -> impl IntoView {
             navigate(Page::Library.path(), NavigateOptions::default());
         },
     );
+    if let Some(echo) = &echo {
+        create.show(&echo.error);
+    }
 
     // Live feedback once something is typed; the server's verdict when it gave one.
     let live = move |name: &'static str, value: RwSignal<String>, rule: fn(&str) -> validate::Rule| {
@@ -52,9 +59,10 @@ pub fn SignUpPage() -> impl IntoView {
     };
 
     view! {
+        <Title text="Sign up" />
         <section class="card narrow">
             <h1>"Create an account"</h1>
-            <form on:submit=submit novalidate>
+            <form method="post" action="/users" on:submit=submit novalidate>
                 <CredentialFields
                     username
                     password

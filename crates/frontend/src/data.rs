@@ -1,0 +1,105 @@
+//! Where a page's data comes from. In the browser: the JSON API ([`crate::api`]). While the
+//! server renders: the server's own services, handed to the components as a
+//! [`ServerRender`] in context. Pages load through [`Source`] into a `Resource`; leptos
+//! writes what the server loaded into the page, so the browser hydrates with the same rows
+//! instead of asking for them again.
+
+use std::future::Future;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use shared::{ErrorBody, ListQuery, SessionInfo, Track, User};
+
+use crate::error::ClientError;
+
+/// A browser's form post that failed, answered with the page again: what was typed (never
+/// a password) and why it was refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormEcho {
+    pub username: String,
+    pub error: ErrorBody,
+}
+
+/// A `Send` boxed future, the shape [`PageData`] answers in.
+#[cfg(feature = "ssr")]
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The server's services, as the pages need them, for the user of this request.
+#[cfg(feature = "ssr")]
+pub trait PageData: Send + Sync {
+    fn tracks(&self, query: ListQuery) -> BoxFuture<Result<Vec<Track>, ClientError>>;
+    /// The signed-in user's sessions (an error without one).
+    fn sessions(&self) -> BoxFuture<Result<Vec<SessionInfo>, ClientError>>;
+}
+
+/// What the server knows before it renders a page, provided as context for that rendering.
+#[derive(Clone)]
+pub struct ServerRender {
+    /// The signed-in user, read before rendering (rendering never touches the session).
+    pub user: Option<User>,
+    /// The form that failed, when this page answers a form post.
+    pub echo: Option<FormEcho>,
+    #[cfg(feature = "ssr")]
+    pub data: std::sync::Arc<dyn PageData>,
+}
+
+/// Where this page's data is loaded from: the server's services or the JSON API.
+#[derive(Clone)]
+pub struct Source {
+    #[cfg(feature = "ssr")]
+    data: Option<std::sync::Arc<dyn PageData>>,
+}
+
+impl Source {
+    /// The source for the component calling it (reads context).
+    pub fn here() -> Self {
+        Self {
+            #[cfg(feature = "ssr")]
+            data: use_context::<ServerRender>().map(|render| render.data),
+        }
+    }
+
+    pub fn tracks(&self, query: ListQuery) -> impl Future<Output = Result<Vec<Track>, ClientError>> + Send + use<> {
+        #[cfg(feature = "ssr")]
+        {
+            let data = self.data.clone();
+            async move { Self::server(data)?.tracks(query).await }
+        }
+        #[cfg(not(feature = "ssr"))]
+        send_wrapper::SendWrapper::new(async move { crate::api::list_tracks(&query).await })
+    }
+
+    pub fn sessions(&self) -> impl Future<Output = Result<Vec<SessionInfo>, ClientError>> + Send + use<> {
+        #[cfg(feature = "ssr")]
+        {
+            let data = self.data.clone();
+            async move { Self::server(data)?.sessions().await }
+        }
+        #[cfg(not(feature = "ssr"))]
+        send_wrapper::SendWrapper::new(crate::api::sessions())
+    }
+
+    #[cfg(feature = "ssr")]
+    fn server(data: Option<std::sync::Arc<dyn PageData>>) -> Result<std::sync::Arc<dyn PageData>, ClientError> {
+        data.ok_or_else(|| ClientError::Network("rendered without the server's data".into()))
+    }
+}
+
+/// A value the server decided while rendering, carried to the browser inside the page so
+/// hydration starts from the same state; `csr` has no server, so it starts from `fallback`.
+pub fn from_server<T>(on_server: impl FnOnce(Option<&ServerRender>) -> T) -> T
+where
+    T: Serialize + for<'de> Deserialize<'de> + Clone + Send + Sync + 'static,
+{
+    SharedValue::new(move || on_server(use_context::<ServerRender>().as_ref())).into_inner()
+}
+
+/// The signed-in user as the server saw it; `None` in the browser without a server render.
+pub fn server_user() -> Option<Option<User>> {
+    from_server(|render| render.map(|render| render.user.clone()))
+}
+
+/// The failed form the server is answering, if any.
+pub fn server_echo() -> Option<FormEcho> {
+    from_server(|render| render.and_then(|render| render.echo.clone()))
+}
