@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SCREENSHOTS, newPage, startBrowser, startServer } from './harness.mjs';
+import { SCREENSHOTS, hydrated, newPage, open, startBrowser, startServer } from './harness.mjs';
 
 const DEMO = { username: 'john', password: 'tracklist-demo-password' };
 let server;
@@ -36,7 +36,7 @@ describe('signed-in user journey', () => {
 
   test('a sign-in form is interactive soon after navigation', async () => {
     const started = Date.now();
-    await page.goto(`${server.url}/sign-in`);
+    await open(page, `${server.url}/sign-in`);
     await page.getByRole('button', { name: 'Sign in' }).waitFor({ state: 'visible' });
     const elapsed = Date.now() - started;
     console.log(`time to interactive sign-in form: ${elapsed} ms`);
@@ -69,6 +69,7 @@ describe('signed-in user journey', () => {
 
   test('reloading keeps the session', async () => {
     await page.reload();
+    await hydrated(page);
     await page.getByTestId('current-user').filter({ hasText: 'john' }).waitFor();
     await shot(page, '03-reloaded');
   });
@@ -124,9 +125,9 @@ describe('signed-in user journey', () => {
     await page.getByTestId('account-username').filter({ hasText: 'john' }).waitFor();
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     await shot(page, '08-account');
-    await page.goto(`${server.url}/no/such/page`);
+    await open(page, `${server.url}/no/such/page`);
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
-    await page.goto(`${server.url}/`);
+    await open(page, `${server.url}/`);
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
   });
 
@@ -143,7 +144,7 @@ describe('signed-in user journey', () => {
 describe('visitors', () => {
   test('a deep link to a page that needs a session goes to sign-in and comes back', async () => {
     const { page } = await newPage(browser, problems);
-    await page.goto(`${server.url}/account`);
+    await open(page, `${server.url}/account`);
     await page.waitForURL((url) => url.pathname === '/sign-in' && url.searchParams.get('next') === '/account');
     await shot(page, '10-deep-link-sign-in');
     await signIn(page, DEMO);
@@ -154,7 +155,7 @@ describe('visitors', () => {
 
   test('signing up checks the rules as you type, then signs the new user in', async () => {
     const { page } = await newPage(browser, problems);
-    await page.goto(`${server.url}/sign-up`);
+    await open(page, `${server.url}/sign-up`);
     await page.getByLabel('Username').fill('new user');
     await page.getByText(/may only contain letters/).waitFor();
     await page.getByLabel('Username').fill('newcomer');
@@ -169,7 +170,7 @@ describe('visitors', () => {
 
   test('signing up with a taken name shows the server message', async () => {
     const { page } = await newPage(browser, problems);
-    await page.goto(`${server.url}/sign-up`);
+    await open(page, `${server.url}/sign-up`);
     await page.getByLabel('Username').fill('john');
     await page.getByLabel('Password').fill('another long passphrase');
     await page.getByRole('button', { name: 'Create account' }).click();
@@ -184,7 +185,7 @@ describe('account management', () => {
     const { context, page } = await newPage(browser, problems);
     const signUp = await context.request.post(`${server.url}/users`, { data: KEEPER });
     assert.equal(signUp.status(), 201);
-    await page.goto(`${server.url}/sign-in?next=/account`);
+    await open(page, `${server.url}/sign-in?next=/account`);
     await signIn(page, KEEPER);
     await page.waitForURL((url) => url.pathname === '/account');
     await page.getByTestId('session').first().waitFor();
@@ -196,6 +197,7 @@ describe('account management', () => {
     const otherLogin = await other.request.post(`${server.url}/login`, { form: KEEPER });
     assert.equal(otherLogin.status(), 200);
     await page.reload();
+    await hydrated(page);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=session]').length === 2);
     await shot(page, '14-sessions');
     await page.getByRole('button', { name: 'Revoke' }).click();
@@ -226,7 +228,7 @@ describe('account management', () => {
       assert.equal((await context.request.post(`${server.url}/login`, { form })).status(), 401);
     }
     // ...and the form says how long to wait.
-    await page.goto(`${server.url}/sign-in`);
+    await open(page, `${server.url}/sign-in`);
     await signIn(page, { username: 'throttled', password: 'one more guess' });
     await page.getByTestId('error').filter({ hasText: /Too many failed sign-in attempts. Try again in \d+ seconds/ }).waitFor();
     await shot(page, '16-throttled');

@@ -49,17 +49,36 @@ export async function startBrowser() {
   });
 }
 
-/** A page that records console errors, page errors and CSP violations into `problems`. */
+/**
+ * A page that records console errors and warnings (hydration mismatches are warnings), page
+ * errors and CSP violations into `problems`.
+ */
 export async function newPage(browser, problems) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('console', (message) => {
     // Chromium logs every 4xx API answer (401 while signed out, 409 for a taken name) as a
     // failed resource load; the app handles those. Everything else is a problem.
-    if (message.type() === 'error' && !/the server responded with a status of 4\d\d/.test(message.text())) {
+    const serious = message.type() === 'error' || message.type() === 'warning';
+    if (serious && !/the server responded with a status of 4\d\d/.test(message.text())) {
       problems.push(`console: ${message.text()}`);
     }
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   return { context, page };
+}
+
+/**
+ * Opens `url` and waits until the page has hydrated: Trunk's loader sets `wasmBindings` once
+ * the wasm has started, and starting it hydrates the server's HTML. Before that the page is
+ * plain HTML (forms post, links load), which the no-JavaScript suite covers.
+ */
+export async function open(page, url) {
+  await page.goto(url);
+  await hydrated(page);
+}
+
+/** Waits until the current document has hydrated (after a reload or a form post). */
+export async function hydrated(page) {
+  await page.waitForFunction(() => window.wasmBindings !== undefined);
 }

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::User;
 
-use crate::{api, data};
+use crate::data::{self, RenderedFor};
+use crate::api;
 use crate::error::ClientError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,8 +27,8 @@ pub struct Auth {
 impl Auth {
     pub fn provide() -> Self {
         let initial = match data::server_user() {
-            Some(Some(user)) => AuthState::SignedIn(user),
-            Some(None) => AuthState::SignedOut,
+            Some(RenderedFor { user: Some(user) }) => AuthState::SignedIn(user),
+            Some(RenderedFor { user: None }) => AuthState::SignedOut,
             None => AuthState::Loading,
         };
         let loading = initial == AuthState::Loading;

@@ -86,7 +86,7 @@ impl Source {
 }
 
 /// A value the server decided while rendering, carried to the browser inside the page so
-/// hydration starts from the same state; `csr` has no server, so it starts from `fallback`.
+/// hydration starts from the same state (`csr` has no server: `on_server` gets `None`).
 pub fn from_server<T>(on_server: impl FnOnce(Option<&ServerRender>) -> T) -> T
 where
     T: Serialize + for<'de> Deserialize<'de> + Clone + Send + Sync + 'static,
@@ -94,9 +94,16 @@ where
     SharedValue::new(move || on_server(use_context::<ServerRender>().as_ref())).into_inner()
 }
 
+/// Who the server rendered the page for. A struct, not `Option<Option<User>>`, so that
+/// "signed out" and "no server render" stay apart in JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RenderedFor {
+    pub user: Option<User>,
+}
+
 /// The signed-in user as the server saw it; `None` in the browser without a server render.
-pub fn server_user() -> Option<Option<User>> {
-    from_server(|render| render.map(|render| render.user.clone()))
+pub fn server_user() -> Option<RenderedFor> {
+    from_server(|render| render.map(|render| RenderedFor { user: render.user.clone() }))
 }
 
 /// The failed form the server is answering, if any.

@@ -3,7 +3,7 @@
 //! Client errors carry a message that is safe to show; `Internal` keeps its cause for the log
 //! and answers with a generic body, so no database or library text ever reaches a client.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::{ErrorBody, FieldErrors};
 
@@ -127,8 +127,10 @@ impl From<tower_sessions::session_store::Error> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status, the extra headers (`Retry-After`, `WWW-Authenticate`) and the body this
+    /// error answers with, as JSON or inside a page. Errors are logged here, the one place.
+    pub fn answer(self) -> (StatusCode, HeaderMap, ErrorBody) {
         let (status, code) = self.parts();
         let retry_after = match &self {
             Self::TooManyRequests { retry_after } => Some(whole_seconds(*retry_after)),
@@ -136,8 +138,7 @@ impl IntoResponse for ApiError {
         };
         let mut body = ErrorBody::new(self.to_string());
         body.code = Some(code.to_owned());
-        // The one place errors are logged. `{:?}` of anyhow prints the whole cause chain; the
-        // client gets none of it.
+        // `{:?}` of anyhow prints the whole cause chain; the client gets none of it.
         match self {
             Self::Internal(err) => {
                 tracing::error!(error = ?err, "request failed");
@@ -147,18 +148,25 @@ impl IntoResponse for ApiError {
             Self::Validation { fields, .. } => body.fields = fields,
             _ => {}
         }
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut headers = HeaderMap::new();
         if status == StatusCode::UNAUTHORIZED {
             // What a 401 must carry (RFC 9110); the scheme names our cookie session.
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Cookie"));
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Cookie"));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(1));
         }
         if let Some(seconds) = retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        response
+        (status, headers, body)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, headers, body) = self.answer();
+        (status, headers, axum::Json(body)).into_response()
     }
 }
 

@@ -4,7 +4,7 @@
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -156,6 +156,44 @@ where
             Some((account, signed_in)) => Ok(Self { account, signed_in, session }),
             None => Err(ApiError::NotAuthenticated),
         }
+    }
+}
+
+/// Signed in or not: `None` without a valid session, errors (a backend down) still fail.
+impl<S> OptionalFromRequestParts<S> for CurrentUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        match <Self as FromRequestParts<S>>::from_request_parts(parts, state).await {
+            Ok(user) => Ok(Some(user)),
+            Err(ApiError::NotAuthenticated) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// Whether the browser itself sent this request as a page navigation, as it does when it
+/// submits an HTML form without JavaScript, and so expects a page back rather than JSON:
+/// `Sec-Fetch-Mode: navigate`, or, from a browser without Fetch Metadata, an `Accept` that
+/// lists `text/html` first. `fetch()` (mode `cors`/`same-origin`, `Accept: */*`) and curl
+/// get JSON as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Navigation(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for Navigation {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = |name| parts.headers.get(name).and_then(|value| value.to_str().ok());
+        let navigation = match header("sec-fetch-mode") {
+            Some(mode) => mode == "navigate",
+            None => header("accept").is_some_and(|accept| accept.trim_start().starts_with("text/html")),
+        };
+        Ok(Self(navigation))
     }
 }
 

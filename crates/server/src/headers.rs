@@ -10,20 +10,36 @@ use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sha2::{Digest, Sha256};
+
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// API responses are data, never documents: nothing may load or frame them.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/// The SPA's policy; `script_hash` allows Trunk's inline loader and nothing else inline.
-pub fn spa_csp(script_hash: Option<&str>) -> String {
-    let inline = script_hash.map(|hash| format!(" 'sha256-{hash}'")).unwrap_or_default();
+/// A page's policy: scripts from this origin, Trunk's inline loader (`loader_hash`) and
+/// the inline hydration data leptos writes into this one response (`nonce`); nothing else
+/// inline, so no `'unsafe-inline'`.
+pub fn page_csp(loader_hash: Option<&str>, nonce: Option<&str>) -> String {
+    let loader = loader_hash.map(|hash| format!(" 'sha256-{hash}'")).unwrap_or_default();
+    let nonce = nonce.map(|nonce| format!(" 'nonce-{nonce}'")).unwrap_or_default();
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{inline}; style-src 'self'; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{loader}{nonce}; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     )
+}
+
+/// The CSP hash (base64 SHA-256) of the inline `<script type="module">` Trunk writes to load
+/// the wasm, so the policy can allow that one script without `'unsafe-inline'`.
+pub fn inline_script_hash(index: &str) -> Option<String> {
+    const OPEN: &str = "<script type=\"module\">";
+    let start = index.find(OPEN)? + OPEN.len();
+    let end = start + index[start..].find("</script>")?;
+    Some(BASE64.encode(Sha256::digest(&index.as_bytes()[start..end])))
 }
 
 /// Adds the headers every response carries; a page that set its own CSP keeps it.
@@ -165,6 +181,14 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs.iter().map(|(k, v)| (k.parse().expect("name"), HeaderValue::from_static(v))).collect()
+    }
+
+    #[test]
+    fn the_inline_loader_is_hashed_exactly() {
+        let page = "<head><script type=\"module\">import init from '/a.js';</script></head>";
+        // echo -n "import init from '/a.js';" | openssl sha256 -binary | base64
+        assert_eq!(inline_script_hash(page).as_deref(), Some("aOee+rvEUMphqlepW7nBjXpcT6aM6jxNXbtEv0XP738="));
+        assert_eq!(inline_script_hash("<head></head>"), None);
     }
 
     #[test]

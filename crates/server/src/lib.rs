@@ -17,10 +17,11 @@ pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod metrics;
+pub mod pages;
 pub mod routes;
 pub mod serve;
 pub mod session;
-pub mod spa;
+pub mod site;
 pub mod startup;
 pub mod state;
 

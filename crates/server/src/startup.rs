@@ -4,7 +4,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::header;
 use axum::routing::get;
 use axum::{Router, middleware};
@@ -21,7 +21,8 @@ use crate::config::Config;
 use crate::db::counters::Counters;
 use crate::db::{self, Db};
 use crate::session::{self, CookiePolicy, Sessions, Store};
-use crate::spa::Spa;
+use crate::pages::Pages;
+use crate::site::Site;
 use crate::state::{AppState, Components};
 use crate::{demo, error, headers, metrics, routes, serve};
 
@@ -45,7 +46,8 @@ impl Application {
         let state = AppState::new(Components {
             throttle: LoginThrottle::new(config.throttle.clone(), counters),
             sessions: Sessions::new(session_db, store.clone(), config.session.clone()),
-            pages: PageCache::new(config.catalogue_cache_mib.saturating_mul(1024 * 1024)),
+            catalogue: PageCache::new(config.catalogue_cache_mib.saturating_mul(1024 * 1024)),
+            pages: config.static_dir.as_deref().map(Pages::open).transpose()?,
             db,
             passwords: Passwords::new(&config.hashing)?,
             config,
@@ -124,8 +126,8 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
         .route_layer(middleware::from_fn(metrics::track_requests));
     let app = match &state.config.static_dir {
         Some(dir) => {
-            let spa = Spa::new(dir)?;
-            app.fallback(move |request: Request| spa.clone().serve(request))
+            let site = Site::new(dir);
+            app.fallback(move |State(state): State<AppState>, request: Request| site.clone().serve(state, request))
         }
         None => app.fallback(error::not_found),
     };

@@ -9,6 +9,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::catalogue_cache::PageCache;
 use crate::config::Config;
 use crate::db::Db;
+use crate::pages::Pages;
 use crate::session::Sessions;
 
 #[derive(Debug, Clone)]
@@ -20,7 +21,9 @@ pub struct Components {
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
     pub sessions: Sessions,
-    pub pages: PageCache,
+    pub catalogue: PageCache,
+    /// The app's pages, rendered on the server; `None` without a browser bundle (`--static-dir`).
+    pub pages: Option<Pages>,
     pub config: Config,
 }
 

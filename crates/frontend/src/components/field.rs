@@ -43,6 +43,7 @@ pub fn Field(
             <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
         </div>
     }
+    .into_any()
 }
 
 /// A form-level error, announced to screen readers.

@@ -86,4 +86,5 @@ where
             </div>
         </form>
     }
+    .into_any()
 }

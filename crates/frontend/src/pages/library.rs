@@ -248,6 +248,7 @@ where
             </tr>
         </Show>
     }
+    .into_any()
 }
 
 /// A track's row as read, with its edit and delete buttons for those who may.
@@ -276,4 +277,5 @@ fn TrackCells(
             </td>
         </tr>
     }
+    .into_any()
 }

@@ -1,15 +1,21 @@
 //! Accounts: sign-up, who am I, my sessions, my password.
 
+use std::net::IpAddr;
+
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use frontend::Page;
 use shared::{ErrorBody, FieldErrors, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
+use tower_sessions::Session;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{self, policy};
 use crate::db;
 use crate::error::{ApiError, Result};
-use crate::extract::{ClientAddr, CurrentUser, FormOrJson, Json, Path};
+use crate::extract::{ClientAddr, CurrentUser, FormOrJson, Json, Navigation, Path};
+use crate::session::ClientInfo;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -19,6 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(sessions, revoke_other_sessions))
         .routes(routes!(revoke_session))
+        .routes(routes!(revoke_other_sessions_by_form))
+        .routes(routes!(revoke_session_by_form))
 }
 
 /// The signed-in user.
@@ -33,10 +41,15 @@ async fn me(CurrentUser { account, .. }: CurrentUser) -> Json<User> {
 }
 
 /// Create an account (when sign-up is enabled).
+///
+/// A browser posting the sign-up page's form itself (no JavaScript, see `POST /login`) is
+/// signed in as the new user and sent to the library with 303, or gets the sign-up page
+/// again with the message and the username.
 #[utoipa::path(post, path = "/users", tag = "account",
     request_body(content((SignupForm = "application/json"), (SignupForm = "application/x-www-form-urlencoded"))),
     responses(
         (status = 201, description = "Created", body = User),
+        (status = 303, description = "Created and signed in, from a browser's form post: to the library"),
         (status = 403, description = "Sign-up is disabled, or a cross-site request", body = ErrorBody),
         (status = 409, description = "The username is taken", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
@@ -47,8 +60,25 @@ async fn me(CurrentUser { account, .. }: CurrentUser) -> Json<User> {
 async fn sign_up(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
+    Navigation(navigation): Navigation,
+    headers: HeaderMap,
+    session: Session,
     FormOrJson(form): FormOrJson<SignupForm>,
-) -> Result<(StatusCode, Json<User>)> {
+) -> Result<Response> {
+    let Some(pages) = state.pages.as_ref().filter(|_| navigation) else {
+        let account = create(&state, client, &form).await?;
+        return Ok((StatusCode::CREATED, Json(account.view())).into_response());
+    };
+    let created = match create(&state, client, &form).await {
+        Ok(account) => account,
+        Err(refused) => return Ok(pages.refused(state.clone(), Page::SignUp.path(), form.username, refused).await),
+    };
+    state.sessions.start(&session, &created, &ClientInfo::new(client, &headers)).await?;
+    Ok(Redirect::to(Page::Library.path()).into_response())
+}
+
+/// Creates the account `form` asks for.
+async fn create(state: &AppState, client: IpAddr, form: &SignupForm) -> Result<db::users::Account> {
     if !state.config.allow_signup {
         return Err(ApiError::Forbidden("Sign-up is disabled on this server"));
     }
@@ -59,7 +89,7 @@ async fn sign_up(
     let account =
         auth::create_account(&state.db, &state.passwords, &form.username, &form.password, false).await?;
     tracing::info!(event = "user_created", user_id = account.id, username = %account.username, %client, "account created");
-    Ok((StatusCode::CREATED, Json(account.view())))
+    Ok(account)
 }
 
 /// Change the password.
@@ -136,11 +166,30 @@ async fn sessions(
 async fn revoke_other_sessions(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    CurrentUser { account, signed_in, .. }: CurrentUser,
+    user: CurrentUser,
 ) -> Result<Json<SuccessBody>> {
-    let revoked = state.sessions.revoke_all(account.id, Some(&signed_in.reference)).await?;
-    tracing::info!(event = "sessions_revoked", user_id = account.id, revoked, %client, "other sessions revoked");
+    revoke_others(&state, client, &user).await?;
     Ok(Json(SuccessBody::OK))
+}
+
+/// Sign out everywhere else, as an HTML form can ask: the same as
+/// `DELETE /users/me/sessions`, answering a browser's own form post with 303 to the account page.
+#[utoipa::path(post, path = "/users/me/sessions/revoke-others", tag = "sessions", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every other session revoked", body = SuccessBody),
+        (status = 303, description = "Revoked, from a browser's form post: to the account page"),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
+async fn revoke_other_sessions_by_form(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Navigation(navigation): Navigation,
+    user: CurrentUser,
+) -> Result<Response> {
+    revoke_others(&state, client, &user).await?;
+    Ok(done(navigation))
 }
 
 /// Revoke one of your sessions (your current one signs you out).
@@ -156,17 +205,57 @@ async fn revoke_other_sessions(
 async fn revoke_session(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    CurrentUser { account, signed_in, session }: CurrentUser,
+    user: CurrentUser,
     Path(reference): Path<String>,
 ) -> Result<Json<SuccessBody>> {
-    if reference == signed_in.reference {
+    revoke_one(&state, client, &user, &reference).await?;
+    Ok(Json(SuccessBody::OK))
+}
+
+/// Revoke one of your sessions, as an HTML form can ask: the same as
+/// `DELETE /users/me/sessions/{id}`, answering a browser's own form post with 303 to the
+/// account page.
+#[utoipa::path(post, path = "/users/me/sessions/{id}/revoke", tag = "sessions", security(("session_cookie" = [])),
+    params(("id" = String, Path, description = "A session reference from the list")),
+    responses(
+        (status = 200, description = "Revoked", body = SuccessBody),
+        (status = 303, description = "Revoked, from a browser's form post: to the account page"),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 404, description = "Session not found", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
+async fn revoke_session_by_form(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Navigation(navigation): Navigation,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+) -> Result<Response> {
+    revoke_one(&state, client, &user, &reference).await?;
+    Ok(done(navigation))
+}
+
+async fn revoke_others(state: &AppState, client: IpAddr, user: &CurrentUser) -> Result<()> {
+    let revoked = state.sessions.revoke_all(user.account.id, Some(&user.signed_in.reference)).await?;
+    tracing::info!(event = "sessions_revoked", user_id = user.account.id, revoked, %client, "other sessions revoked");
+    Ok(())
+}
+
+async fn revoke_one(state: &AppState, client: IpAddr, user: &CurrentUser, reference: &str) -> Result<()> {
+    if reference == user.signed_in.reference {
         // Revoking this very session is signing out.
-        state.sessions.end(&session).await?;
-    } else if !state.sessions.revoke(account.id, &reference).await? {
+        state.sessions.end(&user.session).await?;
+    } else if !state.sessions.revoke(user.account.id, reference).await? {
         return Err(ApiError::NotFound("Session not found"));
     }
-    tracing::info!(event = "session_revoked", user_id = account.id, %client, "session revoked");
-    Ok(Json(SuccessBody::OK))
+    tracing::info!(event = "session_revoked", user_id = user.account.id, %client, "session revoked");
+    Ok(())
+}
+
+/// A form post's success: back to the account page for a browser's own post, else JSON.
+fn done(navigation: bool) -> Response {
+    if navigation { Redirect::to(Page::Account.path()).into_response() } else { Json(SuccessBody::OK).into_response() }
 }
 
 fn field_error(field: &str, message: String) -> ApiError {

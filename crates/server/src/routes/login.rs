@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use shared::{ErrorBody, LoginForm, SuccessBody, validate};
+use frontend::Page;
+use serde::Deserialize;
+use shared::{ErrorBody, LoginForm, SuccessBody, safe_next, validate};
 use tower_sessions::Session;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -11,7 +13,7 @@ use utoipa_axum::routes;
 use crate::auth::Refused;
 use crate::auth::device;
 use crate::error::{ApiError, Result};
-use crate::extract::{ClientAddr, FormOrJson, Json};
+use crate::extract::{ClientAddr, FormOrJson, Json, Navigation, Query};
 use crate::session::ClientInfo;
 use crate::state::AppState;
 use crate::{auth, db, metrics};
@@ -24,18 +26,32 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout))
 }
 
+/// Where a browser goes after signing in with the page's own form.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct After {
+    /// A path of this app (anything else means the library).
+    next: Option<String>,
+}
+
 /// Sign in.
 ///
 /// Urlencoded like an HTML form, or JSON. Success starts a session under a new id (the
 /// `id` cookie, `HttpOnly`, `SameSite=Strict`) and, on a browser not yet known for this
 /// account, sets the `device` cookie that keeps its own budget of failed sign-ins.
-#[utoipa::path(post, path = "/login", tag = "account",
+///
+/// A browser posting the sign-in page's form itself (no JavaScript: `Sec-Fetch-Mode:
+/// navigate`, or `Accept: text/html` first) gets pages instead of JSON: 303 to `next` on
+/// success, or the sign-in page again with the message and the username, under the same
+/// status the JSON answer has.
+#[utoipa::path(post, path = "/login", tag = "account", params(After),
     request_body(content(
         (LoginForm = "application/x-www-form-urlencoded"),
         (LoginForm = "application/json"),
     )),
     responses(
         (status = 200, description = "Signed in; the session cookie is set", body = SuccessBody),
+        (status = 303, description = "Signed in, from a browser's form post: to `next`"),
         (status = 401, description = "Incorrect username or password", body = ErrorBody),
         (status = 403, description = "Cross-site request refused", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
@@ -47,14 +63,50 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
+    Navigation(navigation): Navigation,
+    Query(after): Query<After>,
     headers: HeaderMap,
     session: Session,
     FormOrJson(form): FormOrJson<LoginForm>,
-) -> Result<impl IntoResponse> {
+) -> Result<Response> {
+    let pages = state.pages.as_ref().filter(|_| navigation);
+    let Some(pages) = pages else {
+        return sign_in(&state, client, &headers, &session, form).await;
+    };
+    let typed = form.username.clone();
+    match sign_in(&state, client, &headers, &session, form).await {
+        Ok(signed_in) => {
+            // Keeps the cookies signing in set (the device cookie); the body is the page's.
+            let mut response = Redirect::to(&safe_next(after.next.as_deref(), LOCAL)).into_response();
+            let cookies = signed_in.headers().get_all(header::SET_COOKIE).iter().cloned();
+            response.headers_mut().extend(cookies.map(|cookie| (header::SET_COOKIE, cookie)));
+            Ok(response)
+        }
+        Err(refused) => {
+            let page = match after.next {
+                Some(next) => Page::sign_in_then(&next),
+                None => Page::SignIn.path().to_owned(),
+            };
+            Ok(pages.refused(state.clone(), &page, typed, refused).await)
+        }
+    }
+}
+
+/// The origin `next` is resolved against: only its path is ever kept, so any will do.
+const LOCAL: &str = "http://tracklist.invalid";
+
+/// Signing in, answered in JSON.
+async fn sign_in(
+    state: &AppState,
+    client: std::net::IpAddr,
+    headers: &HeaderMap,
+    session: &Session,
+    form: LoginForm,
+) -> Result<Response> {
     form.validate().map_err(ApiError::invalid_fields)?;
     let username = validate::normalize_username(&form.username);
     let device_cookie = device::cookie_name(state.config.secure_cookies);
-    let device = device::recognise(&state.db, &headers, device_cookie, &username).await?;
+    let device = device::recognise(&state.db, headers, device_cookie, &username).await?;
     let attempt = match state.throttle.begin_sign_in(&username, client, device.as_deref()).await {
         Ok(attempt) => attempt,
         Err(err) => {
@@ -87,7 +139,7 @@ async fn login(
     };
     metrics::login("success");
     state.throttle.succeeded(attempt).await?;
-    state.sessions.start(&session, &account, &ClientInfo::new(client, &headers)).await?;
+    state.sessions.start(session, &account, &ClientInfo::new(client, headers)).await?;
     let mut response = Json(SuccessBody::OK).into_response();
     if device.is_none() {
         let cookie =
@@ -114,7 +166,7 @@ async fn login(
 async fn logout(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
+    Navigation(navigation): Navigation,
     session: Session,
 ) -> Result<Response> {
     // Read and delete in one go: checking or sliding the deadline first would only write a
@@ -122,8 +174,8 @@ async fn logout(
     if let Some(signed_in) = state.sessions.end(&session).await? {
         tracing::info!(event = "logout", user_id = signed_in.user_id, %client, "signed out");
     }
-    if headers.get("sec-fetch-mode").is_some_and(|mode| mode == "navigate") {
-        return Ok(Redirect::to("/").into_response());
+    if navigation {
+        return Ok(Redirect::to(Page::Library.path()).into_response());
     }
     Ok(Json(SuccessBody::OK).into_response())
 }

@@ -1,0 +1,193 @@
+//! The app's pages, rendered on the server: the frontend's Leptos components through
+//! leptos_axum, inside the `<head>` Trunk built (hashed asset names, integrity, the wasm
+//! loader), then hydrated by that bundle in the browser.
+//!
+//! Before rendering, the handler reads the signed-in user (which may slide the session's
+//! deadline: that write happens here, never while the page renders) and hands the
+//! components a [`ServerRender`] whose data comes from the same services the JSON handlers
+//! use. A path that is not in the app's route list gets the not-found page with status 404.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use frontend::{BoxFuture, ClientError, PageData, ServerRender};
+use leptos::nonce::Nonce;
+use leptos::prelude::*;
+use leptos::tachys::html::InertElement;
+use leptos_meta::MetaTags;
+use shared::{ListQuery, SessionInfo, Track};
+
+use crate::error::ApiError;
+use crate::extract::CurrentUser;
+use crate::headers;
+use crate::state::AppState;
+
+/// The rendered pages and what they are rendered into.
+#[derive(Debug)]
+pub struct Pages {
+    /// Trunk's `<head>` content, its `<title>` removed: each page names itself.
+    head: Arc<str>,
+    /// The CSP hash of Trunk's inline loader script.
+    loader_hash: Option<String>,
+    /// The app's page paths, from leptos_axum's route list.
+    paths: HashSet<String>,
+}
+
+impl Pages {
+    /// From the bundle Trunk built into `dir`.
+    pub fn open(dir: &std::path::Path) -> anyhow::Result<Self> {
+        let path = dir.join("index.html");
+        let index_html =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(Self::new(&index_html))
+    }
+
+    /// From the `index.html` Trunk built.
+    pub fn new(index_html: &str) -> Self {
+        // A page without a head (a placeholder index.html) still renders, just unstyled.
+        let head = head_of(index_html).unwrap_or_default();
+        let paths = leptos_axum::generate_route_list(frontend::App)
+            .iter()
+            .map(|route| route.path().to_owned())
+            .collect();
+        Self { head: without_title(head).into(), loader_hash: headers::inline_script_hash(index_html), paths }
+    }
+
+    /// Whether `path` is one of the app's pages.
+    pub fn is_page(&self, path: &str) -> bool {
+        self.paths.contains(path)
+    }
+
+    /// Renders the page `request` names for `user`; `echo` answers a refused form post.
+    /// A 404 for paths outside the route list; otherwise `status` (leptos's own redirects,
+    /// such as the account page's for a signed-out visitor, keep theirs).
+    pub async fn render(&self, state: AppState, request: Request, user: Option<CurrentUser>, status: StatusCode, echo: Option<frontend::FormEcho>) -> Response {
+        let status = if self.is_page(request.uri().path()) { status } else { StatusCode::NOT_FOUND };
+        let nonce = Nonce::new();
+        let render = ServerRender {
+            user: user.as_ref().map(|user| user.account.view()),
+            echo,
+            data: Arc::new(Services { state, user }),
+        };
+        let context = {
+            let nonce = nonce.clone();
+            // Replaces the nonce leptos_axum made, so this handler knows it for the CSP.
+            move || {
+                provide_context(render.clone());
+                provide_context(nonce.clone());
+            }
+        };
+        let head = Arc::clone(&self.head);
+        let handler = leptos_axum::render_app_async_with_context(context, move || shell(Arc::clone(&head)));
+        let mut response = handler(request).await;
+        if !response.status().is_redirection() {
+            *response.status_mut() = status;
+        }
+        let headers = response.headers_mut();
+        let csp = headers::page_csp(self.loader_hash.as_deref(), Some(&nonce.to_string()));
+        match HeaderValue::from_str(&csp) {
+            Ok(csp) => headers.insert(header::CONTENT_SECURITY_POLICY, csp),
+            Err(err) => return ApiError::Internal(err.into()).into_response(),
+        };
+        // Personal (the header names the user): never stored, and never shared across cookies.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+        response
+    }
+
+    /// Renders the page at `path_and_query` as the answer to a browser's form post that was
+    /// refused with `error`: the form again, with the message and what was typed.
+    pub async fn refused(&self, state: AppState, path_and_query: &str, username: String, error: ApiError) -> Response {
+        let (status, extra, body) = error.answer();
+        let request = match Request::get(path_and_query).body(Body::empty()) {
+            Ok(request) => request,
+            Err(err) => return ApiError::Internal(err.into()).into_response(),
+        };
+        let echo = frontend::FormEcho { username, error: body };
+        let mut response = self.render(state, request, None, status, Some(echo)).await;
+        response.headers_mut().extend(extra);
+        response
+    }
+}
+
+/// The whole document: Trunk's head, then the app as the body's content (what
+/// `hydrate_body` in the browser takes over).
+fn shell(head: Arc<str>) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                {InertElement::new(head.to_string())}
+                <MetaTags />
+            </head>
+            <body>
+                <frontend::App />
+            </body>
+        </html>
+    }
+}
+
+/// The inside of the document's `<head>`.
+fn head_of(html: &str) -> Option<&str> {
+    let start = html.find("<head>")? + "<head>".len();
+    let end = start + html[start..].find("</head>")?;
+    Some(html[start..end].trim())
+}
+
+/// `head` without its `<title>…</title>`.
+fn without_title(head: &str) -> String {
+    match (head.find("<title>"), head.find("</title>")) {
+        (Some(start), Some(end)) if start < end => format!("{}{}", &head[..start], &head[end + "</title>".len()..]),
+        _ => head.to_owned(),
+    }
+}
+
+/// The server's services, for the components of one request.
+struct Services {
+    state: AppState,
+    user: Option<CurrentUser>,
+}
+
+impl PageData for Services {
+    fn tracks(&self, query: ListQuery) -> BoxFuture<Result<Vec<Track>, ClientError>> {
+        let state = self.state.clone();
+        Box::pin(async move {
+            query.validate().map_err(|fields| client_error(ApiError::invalid_fields(fields)))?;
+            // The page the JSON handler sends, from the same cache.
+            let json = state.catalogue.get(&state.db, (&query).into()).await.map_err(client_error)?;
+            serde_json::from_slice(&json).map_err(|err| client_error(ApiError::Internal(err.into())))
+        })
+    }
+
+    fn sessions(&self) -> BoxFuture<Result<Vec<SessionInfo>, ClientError>> {
+        let state = self.state.clone();
+        let user = self.user.as_ref().map(|user| (user.account.id, user.signed_in.reference.clone()));
+        Box::pin(async move {
+            let (user_id, reference) = user.ok_or_else(|| client_error(ApiError::NotAuthenticated))?;
+            state.sessions.list(user_id, &reference).await.map_err(client_error)
+        })
+    }
+}
+
+/// What the page shows of a failure (logged here, once, like any error answer).
+fn client_error(error: impl Into<ApiError>) -> ClientError {
+    let (status, _, body) = error.into().answer();
+    ClientError::Api { status: status.as_u16(), body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{head_of, without_title};
+
+    #[test]
+    fn the_head_is_taken_without_its_title() {
+        let page = "<html><head>\n<meta charset=\"utf-8\"><title>Tracklist</title><link rel=\"x\">\n</head><body></body></html>";
+        let head = head_of(page).expect("a head");
+        assert_eq!(without_title(head), "<meta charset=\"utf-8\"><link rel=\"x\">");
+    }
+}
