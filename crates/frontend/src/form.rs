@@ -9,6 +9,7 @@ use std::future::Future;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
+use send_wrapper::SendWrapper;
 use shared::{ErrorBody, FieldErrors};
 
 use crate::auth::use_auth;
@@ -31,15 +32,22 @@ impl<I, O> Clone for Submission<I, O> {
 
 impl<I, O> Copy for Submission<I, O> {}
 
-impl<I: Clone + 'static, O: Clone + 'static> Submission<I, O> {
+impl<I, O> Submission<I, O>
+where
+    I: Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
     /// `send` makes the call; `on_success` gets its answer.
-    pub fn new<Fut>(send: impl Fn(I) -> Fut + 'static, on_success: impl Fn(O) + 'static) -> Self
+    pub fn new<Fut>(send: impl Fn(I) -> Fut + Send + Sync + 'static, on_success: impl Fn(O) + 'static) -> Self
     where
         Fut: Future<Output = Result<O, ClientError>> + 'static,
     {
         let auth = use_auth();
         let navigate = use_navigate();
-        let action = Action::new_local(move |input: &I| send(input.clone()));
+        // The calls run in the browser's one thread, so their futures need not be `Send`;
+        // the action itself must be, because the server renders (never runs) it on a
+        // multi-threaded runtime, and a thread-bound action would be dropped on another thread.
+        let action = Action::new(move |input: &I| SendWrapper::new(send(input.clone())));
         let fields = RwSignal::new(FieldErrors::new());
         let error = RwSignal::new(None::<String>);
         Effect::new(move |_| match action.value().get() {
@@ -66,7 +74,7 @@ impl<I: Clone + 'static, O: Clone + 'static> Submission<I, O> {
             Ok(input) => {
                 self.fields.set(FieldErrors::new());
                 self.error.set(None);
-                self.action.dispatch_local(input);
+                self.action.dispatch(input);
             }
             Err(errors) => self.fields.set(errors),
         }

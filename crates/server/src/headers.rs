@@ -42,13 +42,14 @@ pub fn inline_script_hash(index: &str) -> Option<String> {
     Some(BASE64.encode(Sha256::digest(&index.as_bytes()[start..end])))
 }
 
-/// Adds the headers every response carries; a page that set its own CSP keeps it.
+/// Adds the headers every response carries; a page that set its own CSP or referrer
+/// policy keeps it.
 pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(API_CSP));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if state.config.secure_cookies {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));

@@ -94,6 +94,10 @@ impl Pages {
             Ok(csp) => headers.insert(header::CONTENT_SECURITY_POLICY, csp),
             Err(err) => return ApiError::Internal(err.into()).into_response(),
         };
+        // `no-referrer` would make the browser send `Origin: null` with the page's own form
+        // posts, which the cross-site check refuses; `same-origin` still sends nothing to
+        // other sites.
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         // Personal (the header names the user): never stored, and never shared across cookies.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::VARY, HeaderValue::from_static("Cookie"));

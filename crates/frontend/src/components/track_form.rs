@@ -22,7 +22,7 @@ pub fn TrackForm<F, Fut>(
     reset: bool,
 ) -> impl IntoView
 where
-    F: Fn(NewTrack) -> Fut + 'static,
+    F: Fn(NewTrack) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), ClientError>> + 'static,
 {
     let title = RwSignal::new(initial.title.clone());

@@ -98,7 +98,10 @@ fn library_href(skip: i64, q: Option<&str>) -> String {
 fn SearchBox(query: Memo<ListQuery>) -> impl IntoView {
     let navigate = use_navigate();
     let text = RwSignal::new(query.with_untracked(|query| query.q.clone().unwrap_or_default()));
-    let debounce = StoredValue::new_local(None::<Timeout>);
+    // Each keystroke starts a timer; only the latest one's search runs. (A generation count,
+    // not a kept `Timeout`: this component is also rendered on the server, where nothing
+    // thread-bound may live in it.)
+    let typed_at = StoredValue::new(0_u64);
     let search = move || {
         let q = text.get_untracked();
         let target = library_href(0, Some(q.as_str()).filter(|q| !q.trim().is_empty()));
@@ -108,12 +111,19 @@ fn SearchBox(query: Memo<ListQuery>) -> impl IntoView {
     let on_input = move |ev| {
         text.set(event_target_value(&ev));
         let search = typed.clone();
+        typed_at.update_value(|n| *n += 1);
+        let this = typed_at.get_value();
         // Wait for a pause in typing before asking the server.
-        debounce.set_value(Some(Timeout::new(SEARCH_DELAY_MS, search)));
+        Timeout::new(SEARCH_DELAY_MS, move || {
+            if typed_at.get_value() == this {
+                search();
+            }
+        })
+        .forget();
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        debounce.set_value(None);
+        typed_at.update_value(|n| *n += 1);
         search();
     };
     view! {
