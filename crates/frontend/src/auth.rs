@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::User;
 
-use crate::data::{self, RenderedFor};
 use crate::api;
+use crate::data::{self, RenderedFor};
 use crate::error::ClientError;
 
 #[derive(Debug, Clone, PartialEq)]

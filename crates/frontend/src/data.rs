@@ -59,7 +59,10 @@ impl Source {
         }
     }
 
-    pub fn tracks(&self, query: ListQuery) -> impl Future<Output = Result<Vec<Track>, ClientError>> + Send + use<> {
+    pub fn tracks(
+        &self,
+        query: ListQuery,
+    ) -> impl Future<Output = Result<Vec<Track>, ClientError>> + Send + use<> {
         #[cfg(feature = "ssr")]
         {
             let data = self.data.clone();
@@ -80,7 +83,9 @@ impl Source {
     }
 
     #[cfg(feature = "ssr")]
-    fn server(data: Option<std::sync::Arc<dyn PageData>>) -> Result<std::sync::Arc<dyn PageData>, ClientError> {
+    fn server(
+        data: Option<std::sync::Arc<dyn PageData>>,
+    ) -> Result<std::sync::Arc<dyn PageData>, ClientError> {
         data.ok_or_else(|| ClientError::Network("rendered without the server's data".into()))
     }
 }

@@ -21,8 +21,8 @@ mod pages;
 mod routes;
 
 pub use app::App;
-pub use data::{FormEcho, ServerRender};
 #[cfg(feature = "ssr")]
 pub use data::{BoxFuture, PageData};
+pub use data::{FormEcho, ServerRender};
 pub use error::ClientError;
 pub use routes::Page;

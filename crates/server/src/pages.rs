@@ -66,7 +66,14 @@ impl Pages {
     /// Renders the page `request` names for `user`; `echo` answers a refused form post.
     /// A 404 for paths outside the route list; otherwise `status` (leptos's own redirects,
     /// such as the account page's for a signed-out visitor, keep theirs).
-    pub async fn render(&self, state: AppState, request: Request, user: Option<CurrentUser>, status: StatusCode, echo: Option<frontend::FormEcho>) -> Response {
+    pub async fn render(
+        &self,
+        state: AppState,
+        request: Request,
+        user: Option<CurrentUser>,
+        status: StatusCode,
+        echo: Option<frontend::FormEcho>,
+    ) -> Response {
         let status = if self.is_page(request.uri().path()) { status } else { StatusCode::NOT_FOUND };
         let nonce = Nonce::new();
         let render = ServerRender {
@@ -106,7 +113,13 @@ impl Pages {
 
     /// Renders the page at `path_and_query` as the answer to a browser's form post that was
     /// refused with `error`: the form again, with the message and what was typed.
-    pub async fn refused(&self, state: AppState, path_and_query: &str, username: String, error: ApiError) -> Response {
+    pub async fn refused(
+        &self,
+        state: AppState,
+        path_and_query: &str,
+        username: String,
+        error: ApiError,
+    ) -> Response {
         let (status, extra, body) = error.answer();
         let request = match Request::get(path_and_query).body(Body::empty()) {
             Ok(request) => request,
@@ -146,7 +159,9 @@ fn head_of(html: &str) -> Option<&str> {
 /// `head` without its `<title>…</title>`.
 fn without_title(head: &str) -> String {
     match (head.find("<title>"), head.find("</title>")) {
-        (Some(start), Some(end)) if start < end => format!("{}{}", &head[..start], &head[end + "</title>".len()..]),
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{}", &head[..start], &head[end + "</title>".len()..])
+        }
         _ => head.to_owned(),
     }
 }

@@ -55,7 +55,9 @@ impl Site {
         let name = path.rsplit('/').next().unwrap_or_default();
         let (response, immutable) = if path.trim_end_matches('/') == DOCS_PAGE {
             let mut response = self.docs.oneshot(request).await.into_response();
-            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
             (response, false)
         } else if name.contains('.') {
             let immutable = is_content_hashed(name);

@@ -20,8 +20,8 @@ use crate::catalogue_cache::PageCache;
 use crate::config::Config;
 use crate::db::counters::Counters;
 use crate::db::{self, Db};
-use crate::session::{self, CookiePolicy, Sessions, Store};
 use crate::pages::Pages;
+use crate::session::{self, CookiePolicy, Sessions, Store};
 use crate::site::Site;
 use crate::state::{AppState, Components};
 use crate::{demo, error, headers, metrics, routes, serve};
@@ -127,7 +127,9 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
     let app = match &state.config.static_dir {
         Some(dir) => {
             let site = Site::new(dir);
-            app.fallback(move |State(state): State<AppState>, request: Request| site.clone().serve(state, request))
+            app.fallback(move |State(state): State<AppState>, request: Request| {
+                site.clone().serve(state, request)
+            })
         }
         None => app.fallback(error::not_found),
     };

@@ -71,7 +71,9 @@ async fn sign_up(
     };
     let created = match create(&state, client, &form).await {
         Ok(account) => account,
-        Err(refused) => return Ok(pages.refused(state.clone(), Page::SignUp.path(), form.username, refused).await),
+        Err(refused) => {
+            return Ok(pages.refused(state.clone(), Page::SignUp.path(), form.username, refused).await);
+        }
     };
     state.sessions.start(&session, &created, &ClientInfo::new(client, &headers)).await?;
     Ok(Redirect::to(Page::Library.path()).into_response())
@@ -255,7 +257,11 @@ async fn revoke_one(state: &AppState, client: IpAddr, user: &CurrentUser, refere
 
 /// A form post's success: back to the account page for a browser's own post, else JSON.
 fn done(navigation: bool) -> Response {
-    if navigation { Redirect::to(Page::Account.path()).into_response() } else { Json(SuccessBody::OK).into_response() }
+    if navigation {
+        Redirect::to(Page::Account.path()).into_response()
+    } else {
+        Json(SuccessBody::OK).into_response()
+    }
 }
 
 fn field_error(field: &str, message: String) -> ApiError {

@@ -151,6 +151,28 @@ impl TestApp {
         Api { base: self.address.clone(), http }
     }
 
+    /// A browser without JavaScript: every request is its own navigation (`Sec-Fetch-Mode:
+    /// navigate`, `Sec-Fetch-Site: same-origin`, `Origin`, `Accept: text/html…`), cookies kept,
+    /// and redirects not followed, so tests see them.
+    pub fn browser(&self) -> Api {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in [
+            ("sec-fetch-mode", "navigate"),
+            ("sec-fetch-site", "same-origin"),
+            ("accept", "text/html,application/xhtml+xml,*/*;q=0.8"),
+        ] {
+            headers.insert(name, reqwest::header::HeaderValue::from_static(value));
+        }
+        headers.insert("origin", self.address.parse().expect("the app's origin"));
+        let http = Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Api { base: self.address.clone(), http }
+    }
+
     /// A client carrying exactly this session cookie, as a copied cookie would be replayed.
     pub fn api_with_session(&self, session_id: &str) -> Api {
         let jar = reqwest::cookie::Jar::default();

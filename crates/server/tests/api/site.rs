@@ -1,4 +1,4 @@
-//! Serving the built SPA next to the API.
+//! Serving the browser bundle's files next to the API (the pages themselves: `pages.rs`).
 
 use reqwest::{Method, StatusCode};
 
@@ -7,7 +7,7 @@ use crate::helpers::{Api, TestApp, assert_error};
 const INDEX: &str = "<!doctype html><title>Tracklist</title>";
 const ASSET: &str = "console.log('hi');";
 
-async fn spawn_with_spa() -> (TestApp, tempfile::TempDir) {
+async fn spawn_with_files() -> (TestApp, tempfile::TempDir) {
     let dist = tempfile::tempdir().expect("folder");
     std::fs::write(dist.path().join("index.html"), INDEX).expect("index written");
     std::fs::write(dist.path().join("frontend-0123456789abcdef.js"), ASSET.repeat(100))
@@ -19,21 +19,8 @@ async fn spawn_with_spa() -> (TestApp, tempfile::TempDir) {
 }
 
 #[tokio::test]
-async fn page_routes_and_deep_links_get_index_html_that_is_revalidated() {
-    let (app, _dist) = spawn_with_spa().await;
-
-    for path in ["/", "/sign-in", "/account", "/some/deep/link?x=1"] {
-        let response = app.api().get(path).await;
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
-        assert!(response.headers()["content-type"].to_str().expect("text").starts_with("text/html"));
-        assert_eq!(response.text().await.expect("body"), INDEX);
-    }
-}
-
-#[tokio::test]
 async fn hashed_assets_are_cached_for_a_year_and_compressed_on_request() {
-    let (app, _dist) = spawn_with_spa().await;
+    let (app, _dist) = spawn_with_files().await;
 
     let response = app.api().get("/frontend-0123456789abcdef.js").await;
 
@@ -52,8 +39,8 @@ async fn hashed_assets_are_cached_for_a_year_and_compressed_on_request() {
 }
 
 #[tokio::test]
-async fn api_paths_are_never_shadowed_by_the_spa() {
-    let (app, _dist) = spawn_with_spa().await;
+async fn api_paths_are_never_shadowed_by_pages_or_files() {
+    let (app, _dist) = spawn_with_files().await;
 
     let me = app.api().get("/users/me").await;
     assert_error(me, StatusCode::UNAUTHORIZED, "Not authenticated").await;

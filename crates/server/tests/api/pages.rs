@@ -1,0 +1,293 @@
+//! Pages rendered on the server: what anonymous and signed-in visitors get, a browser's own
+//! form posts (no JavaScript) next to the unchanged JSON contract, the not-found page, and
+//! the page's CSP nonce.
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Api, PASSWORD, TestApp, assert_error, session_cookie};
+
+/// What Trunk writes, reduced: a head with the inline loader, an empty body.
+const INDEX: &str = "<!doctype html><html><head><meta charset=\"utf-8\" /><title>Tracklist</title>\
+    <script type=\"module\">import init from '/frontend-0123456789abcdef.js'; await init();</script>\
+    </head><body></body></html>";
+
+pub async fn spawn_with_pages() -> (TestApp, tempfile::TempDir) {
+    let dist = tempfile::tempdir().expect("folder");
+    std::fs::write(dist.path().join("index.html"), INDEX).expect("index written");
+    let dir = dist.path().to_owned();
+    let app = TestApp::spawn_with(move |config| config.static_dir = Some(dir)).await;
+    (app, dist)
+}
+
+async fn html(response: Response) -> String {
+    assert!(
+        response.headers()["content-type"].to_str().expect("text").starts_with("text/html"),
+        "{:?}",
+        response.headers()
+    );
+    response.text().await.expect("a body")
+}
+
+async fn add_tracks(api: &Api, titles: impl IntoIterator<Item = String>) {
+    for title in titles {
+        let response = api.post_json("/tracks", &json!({ "title": title, "artist": "Test Band" })).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+}
+
+fn rows(page: &str) -> usize {
+    page.matches("<tr data-track-id=").count()
+}
+
+#[tokio::test]
+async fn the_library_arrives_rendered_with_its_tracks_for_a_visitor() {
+    let (app, _dist) = spawn_with_pages().await;
+    let (api, _) = app.signed_in("curator", false).await;
+    add_tracks(&api, ["Blue Monday".to_owned(), "Heroes".to_owned()]).await;
+
+    let response = app.api().get("/").await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let vary: Vec<_> = response.headers().get_all("vary").iter().map(|v| v.to_str().expect("text")).collect();
+    assert!(vary.iter().any(|v| v.contains("Cookie")), "{vary:?}");
+    let page = html(response).await;
+    assert!(page.contains("<title>Library · Tracklist</title>"), "{page}");
+    assert!(page.contains("Blue Monday") && page.contains("Heroes"));
+    assert_eq!(rows(&page), 2);
+    assert!(page.contains(r#"<a href="/sign-in">Sign in</a>"#));
+    assert!(!page.contains("current-user"), "a visitor is nobody");
+    // Trunk's head comes along, without its title (each page names itself).
+    assert!(page.contains("import init from '/frontend-0123456789abcdef.js'"));
+    assert!(!page.contains("<title>Tracklist</title>"));
+}
+
+#[tokio::test]
+async fn a_signed_in_user_gets_their_pages_with_name_sessions_and_a_sign_out_form() {
+    let (app, _dist) = spawn_with_pages().await;
+    let (api, _) = app.signed_in("listener", false).await;
+
+    let library = html(api.get("/").await).await;
+    assert!(library.contains(r#"data-testid="current-user" class="who">listener</a>"#), "{library}");
+    assert!(library.contains(r#"<form method="post" action="/logout""#), "{library}");
+    assert!(library.contains("Add a track"));
+
+    let account = html(api.get("/account").await).await;
+    assert!(account.contains(r#"data-testid="account-username">listener</dd>"#), "{account}");
+    assert_eq!(account.matches(r#"data-testid="session""#).count(), 1);
+    assert!(account.contains("This device"));
+}
+
+#[tokio::test]
+async fn the_account_page_sends_a_visitor_to_sign_in_and_back() {
+    let (app, _dist) = spawn_with_pages().await;
+
+    let response = app.browser().get("/account").await;
+
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(response.headers()["location"], "/sign-in?next=%2Faccount");
+}
+
+#[tokio::test]
+async fn search_and_paging_live_in_the_address() {
+    let (app, _dist) = spawn_with_pages().await;
+    let (api, _) = app.signed_in("curator", false).await;
+    add_tracks(&api, (1..=25).map(|n| format!("Filler {n:02}"))).await;
+    add_tracks(&api, ["Needle".to_owned()]).await;
+
+    let first = html(app.api().get("/").await).await;
+    assert_eq!(rows(&first), 20);
+    assert!(first.contains(r#"href="/?skip=20""#), "a link to the next page");
+
+    let second = html(app.api().get("/?skip=20").await).await;
+    assert_eq!(rows(&second), 6);
+    assert!(second.contains("Page 2"));
+    assert!(second.contains(r#"href="/""#) && second.contains(r#"rel="prev""#));
+
+    let found = html(app.api().get("/?q=needle").await).await;
+    assert_eq!(rows(&found), 1);
+    assert!(
+        found.contains(r#"name="q" type="search" placeholder="Search by title or artist" value="needle""#)
+    );
+
+    let beyond = html(app.api().get("/?skip=999999").await).await;
+    assert_eq!(rows(&beyond), 0, "clamped to the deepest page the API allows");
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_not_found_page_and_api_paths_keep_json() {
+    let (app, _dist) = spawn_with_pages().await;
+
+    let response = app.api().get("/no/such/page").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let page = html(response).await;
+    assert!(page.contains("Page not found") && page.contains("<title>Not found · Tracklist</title>"));
+
+    assert_error(app.api().get("/users/nobody/else").await, StatusCode::NOT_FOUND, "Not Found").await;
+    assert_error(app.api().get("/tracks/999").await, StatusCode::NOT_FOUND, "Track not found").await;
+}
+
+#[tokio::test]
+async fn a_browser_form_sign_in_goes_to_next_signed_in() {
+    let (app, _dist) = spawn_with_pages().await;
+    app.create_user("walker", false).await;
+    let browser = app.browser();
+    let form = [("username", "walker"), ("password", PASSWORD)];
+
+    let response = browser.post_form("/login?next=%2Faccount", &form).await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/account");
+    assert!(session_cookie(&response).is_some());
+    assert!(
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().is_ok_and(|c| c.starts_with("device=")))
+    );
+    let account = html(browser.get("/account").await).await;
+    assert!(account.contains(r#"data-testid="account-username">walker</dd>"#));
+
+    // Another site as `next` lands on the library.
+    let elsewhere = app.browser().post_form("/login?next=//evil.example/x", &form).await;
+    assert_eq!(elsewhere.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn a_refused_browser_sign_in_gets_the_form_again_with_the_message_and_the_username() {
+    let (app, _dist) = spawn_with_pages().await;
+    app.create_user("walker", false).await;
+    let browser = app.browser();
+
+    let response = browser
+        .post_form("/login?next=%2Faccount", &[("username", "walker"), ("password", "wrong one")])
+        .await;
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()["www-authenticate"], "Cookie");
+    let page = html(response).await;
+    assert!(
+        page.contains(r#"data-testid="error" class="error">Incorrect username or password</p>"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"name="username" type="text" autocomplete="username" required aria-invalid="false" aria-describedby="username-error" value="walker""#), "{page}");
+    assert!(!page.contains("wrong one"), "the password is never echoed");
+    assert!(page.contains(r#"action="/login?next=%2Faccount""#), "next survives the retry");
+
+    // Throttled: the same page, with the wait.
+    for _ in 0..5 {
+        browser.post_form("/login", &[("username", "walker"), ("password", "wrong again")]).await;
+    }
+    let throttled = browser.post_form("/login", &[("username", "walker"), ("password", "wrong again")]).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.headers().contains_key("retry-after"));
+    assert!(html(throttled).await.contains("Too many failed sign-in attempts"));
+}
+
+#[tokio::test]
+async fn api_callers_keep_the_json_contract_on_every_form_route() {
+    let (app, _dist) = spawn_with_pages().await;
+    app.create_user("walker", false).await;
+    let form = [("username", "walker"), ("password", PASSWORD)];
+
+    // curl and scripts: no Fetch Metadata, `Accept: */*`.
+    let response = app.api().post_form("/login", &form).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.expect("JSON"), json!({ "success": true }));
+    // fetch() from the page: `Sec-Fetch-Mode: cors`.
+    let fetched =
+        Api::send(app.api().request(Method::POST, "/login").header("sec-fetch-mode", "cors").form(&form))
+            .await;
+    assert_eq!(fetched.json::<Value>().await.expect("JSON"), json!({ "success": true }));
+    let wrong = app.api().post_form("/login", &[("username", "walker"), ("password", "nope")]).await;
+    assert_error(wrong, StatusCode::UNAUTHORIZED, "Incorrect username or password").await;
+
+    let signup = app.api().post_form("/users", &[("username", "newbie"), ("password", PASSWORD)]).await;
+    assert_eq!(signup.status(), StatusCode::CREATED);
+    assert_eq!(signup.json::<Value>().await.expect("JSON")["username"], "newbie");
+}
+
+#[tokio::test]
+async fn a_browser_form_sign_up_signs_the_new_user_in_or_shows_the_form_again() {
+    let (app, _dist) = spawn_with_pages().await;
+    app.create_user("taken", false).await;
+    let browser = app.browser();
+
+    let refused = browser.post_form("/users", &[("username", "taken"), ("password", PASSWORD)]).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let page = html(refused).await;
+    assert!(page.contains("That username is taken") && page.contains(r#"value="taken""#), "{page}");
+
+    let created = browser.post_form("/users", &[("username", "fresh"), ("password", PASSWORD)]).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert_eq!(created.headers()["location"], "/");
+    let library = html(browser.get("/").await).await;
+    assert!(library.contains(r#"data-testid="current-user" class="who">fresh</a>"#));
+}
+
+#[tokio::test]
+async fn sessions_are_revoked_by_the_account_page_forms() {
+    let (app, _dist) = spawn_with_pages().await;
+    app.create_user("owner", false).await;
+    let browser = app.browser();
+    let form = [("username", "owner"), ("password", PASSWORD)];
+    assert_eq!(browser.post_form("/login", &form).await.status(), StatusCode::SEE_OTHER);
+    let elsewhere = app.session_id_for("owner").await;
+    let sessions: Vec<Value> = browser.get("/users/me/sessions").await.json().await.expect("JSON");
+    let other = sessions.iter().find(|s| s["current"] == false).expect("the other session");
+    let reference = other["id"].as_str().expect("an id");
+
+    let revoked = browser.post(&format!("/users/me/sessions/{reference}/revoke")).await;
+
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(revoked.headers()["location"], "/account");
+    assert_eq!(app.me_with_cookie(Some(&elsewhere)).await.status(), StatusCode::UNAUTHORIZED);
+
+    // "Sign out everywhere else", and the same routes answer API callers in JSON.
+    let third = app.session_id_for("owner").await;
+    let api = app.api_with_session(&app.session_id_for("owner").await);
+    let everywhere = api.post("/users/me/sessions/revoke-others").await;
+    assert_eq!(everywhere.json::<Value>().await.expect("JSON"), json!({ "success": true }));
+    assert_eq!(app.me_with_cookie(Some(&third)).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(browser.get("/users/me").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn item_21_each_page_has_its_own_nonce_and_only_its_inline_scripts_carry_it() {
+    let (app, _dist) = spawn_with_pages().await;
+    let (api, _) = app.signed_in("reader", false).await;
+
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let response = api.get("/").await;
+        let csp = response.headers()["content-security-policy"].to_str().expect("text").to_owned();
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        let nonce =
+            csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce").to_owned();
+        let page = html(response).await;
+        let scripts = page.matches("<script").count();
+        let with_nonce = page.matches(&format!("<script nonce=\"{nonce}\">")).count();
+        assert!(with_nonce >= 1, "the hydration data is nonced");
+        assert_eq!(
+            scripts,
+            with_nonce + 1,
+            "everything inline but Trunk's loader (allowed by hash) carries it"
+        );
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a fresh nonce per response");
+}
+
+#[tokio::test]
+async fn text_from_the_catalogue_cannot_close_the_page_data_script() {
+    let (app, _dist) = spawn_with_pages().await;
+    let (api, _) = app.signed_in("mischief", false).await;
+    add_tracks(&api, ["</script><script>alert(1)</script>".to_owned()]).await;
+
+    let page = html(app.api().get("/").await).await;
+
+    assert!(!page.contains("<script>alert(1)"), "{page}");
+    assert!(page.contains("&lt;/script&gt;&lt;script&gt;alert(1)"), "shown as text in the table");
+}
