@@ -153,9 +153,22 @@ describe('visitors', () => {
     await shot(page, '11-deep-link-back');
   });
 
+  test('after signing in, a next address on another site lands on the library', async () => {
+    const { page } = await newPage(browser, problems);
+    await open(page, `${server.url}/sign-in?next=${encodeURIComponent('/%09/evil.example')}`);
+    await signIn(page, DEMO);
+    await page.getByTestId('current-user').filter({ hasText: 'john' }).waitFor();
+    assert.equal(page.url(), `${server.url}/`);
+    await open(page, `${server.url}/sign-in?next=${encodeURIComponent('//evil.example/x')}`);
+    await page.waitForURL(`${server.url}/`);
+  });
+
   test('signing up checks the rules as you type, then signs the new user in', async () => {
     const { page } = await newPage(browser, problems);
     await open(page, `${server.url}/sign-up`);
+    // Counted after NFKC, as the server counts: the ligature "ﬁ" is two characters.
+    await page.getByLabel('Password').fill('ﬁ');
+    await page.getByText('2 / at least 15 characters').waitFor();
     await page.getByLabel('Username').fill('new user');
     await page.getByText(/may only contain letters/).waitFor();
     await page.getByLabel('Username').fill('newcomer');

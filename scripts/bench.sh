@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark: a release server on loopback against a fresh database with 10 000 tracks,
-# driven by wrk for bounded runs. Prints one table and writes it to bench-results/.
+# driven by wrk for bounded runs, serving the release browser bundle (its pages rendered on
+# the server); then the bundle's size, and navigation timings in Chromium (server- against
+# client-rendered, bench/navigation.mjs). Prints one table and writes it to bench-results/.
 #   scripts/bench.sh              SQLite (sessions in the database, and in memory as baseline),
 #                                 then PostgreSQL + Redis if both are installed (started
 #                                 privately, then stopped)
@@ -23,6 +25,11 @@ OUT="$ROOT/bench-results"
 mkdir -p "$OUT"
 
 apt_install wrk curl python3
+ensure_frontend_tools
+ensure_chromium
+build_spa
+say "Building the client-rendered bundle (csr) for the navigation comparison"
+wasm_cargo_env env PATH="$ROOT/node_modules/.bin:$PATH" trunk build --release --features csr --dist target/dist-csr
 if [ -n "${BENCH_BIN:-}" ]; then
   BIN=$BENCH_BIN   # an already built release binary
 else
@@ -56,7 +63,7 @@ start_server() {
   : >"$OUT/server.log"
   local store=()
   [ -n "${2:-}" ] && store=(--session-store "$2")
-  launch "$PORT" "$1" "${store[@]}"
+  launch "$PORT" "$1" "${store[@]}" --static-dir "$ROOT/dist"
   SERVER_PID=$LAUNCHED_PID
   seed_tracks "$1"
   COOKIE=$(demo_session_cookie "$BASE")
@@ -147,7 +154,7 @@ record() {
 # The rows the ratio targets compare, and what each requests.
 COMPARED=("GET /healthz" "GET /tracks?limit=20 (10k tracks)" "GET /tracks?q=song 9 (search)"
   "GET /tracks?limit=20, page cache off" "GET /tracks?q=song 9, page cache off"
-  "GET /users/me (session)" "GET /users/me (session), in-memory store")
+  "GET /users/me (session)" "GET /users/me (session), in-memory store" "GET / rendered page (session)")
 compared_request() {
   case $1 in
     "GET /healthz") echo "$BASE/healthz" ;;
@@ -157,6 +164,7 @@ compared_request() {
     "GET /tracks?q=song 9, page cache off") echo "$UNCACHED/tracks?q=song%209&limit=20" ;;
     "GET /users/me (session)") echo "$BASE/users/me" ;;
     "GET /users/me (session), in-memory store") echo "http://127.0.0.1:$MEMORY_PORT/users/me" ;;
+    "GET / rendered page (session)") echo "$BASE/" ;;
   esac
 }
 
@@ -215,6 +223,14 @@ argon2_bound() {
   echo "| sign-ins bound by Argon2 (≈ cores ÷ one sign-in's p50 = $ceiling/s) | $1 | ${RPS[$1|POST /login (correct password)]} req/s |"
 }
 
+# bundle_size: the gzipped wasm and JavaScript a browser downloads to hydrate the pages.
+bundle_size() {
+  local wasm js
+  wasm=$(stat -c %s "$ROOT"/dist/frontend-*_bg.wasm.gz)
+  js=$(stat -c %s "$ROOT"/dist/frontend-*.js.gz)
+  echo "| hydrate bundle ≤ 300 KB gzip | wasm + js | $((wasm / 1000)) KB + $((js / 1000)) KB = **$(((wasm + js) / 1000)) KB** |"
+}
+
 WORK=$(mktemp -d)
 BACKEND="sqlite"
 say "SQLite, sessions in the database (and in memory on a second server, as the baseline)"
@@ -259,10 +275,14 @@ rm -rf "$WORK"
     ratio "tracks search ≥ 0.5× /healthz" "$backend" "GET /tracks?q=song 9 (search)" "GET /healthz"
     ratio "(no target) tracks list, every page read" "$backend" "GET /tracks?limit=20, page cache off" "GET /healthz"
     ratio "(no target) tracks search, every page read" "$backend" "GET /tracks?q=song 9, page cache off" "GET /healthz"
+    ratio "rendered GET / (signed in, 20 tracks) ≥ 0.25× /healthz" "$backend" "GET / rendered page (session)" "GET /healthz"
     echo "| /users/me p99 < 10 ms while 32 clients log in | $backend | ${P99[$backend|GET /users/me while 32 clients log in]} |"
     argon2_bound "$backend"
   done
   ratio "/users/me, durable store ≥ 0.8× in-memory store" sqlite "GET /users/me (session)" "GET /users/me (session), in-memory store"
+  bundle_size
+  echo
+  TRACKLIST_BIN="$BIN" TRACKLIST_DIST="$ROOT/dist" CSR_DIST="$ROOT/target/dist-csr" node "$ROOT/bench/navigation.mjs" "${BENCH_TURNS:-10}"
 } >"$OUT/results.md"
 say "Table written to bench-results/results.md"
 cat "$OUT/results.md"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check, with its own set-up: format, lints, the Rust tests (unit + API integration),
-# the wasm32 builds of shared and frontend, and the browser tests in headless Chromium.
+# the wasm32 builds of shared and frontend (hydrate, and csr for trunk serve), schemathesis,
+# and the browser tests in headless Chromium, with JavaScript and without.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/services.sh"
 
@@ -22,6 +23,8 @@ say "API suite again on PostgreSQL with sessions in Redis, plus scale-out and fa
 cargo test --locked -p server --test api
 say "Checking that shared compiles for wasm32"
 wasm_cargo build --locked --target wasm32-unknown-unknown -p shared
+say "Checking the client-rendered build trunk serve uses (csr)"
+wasm_cargo check --locked --target wasm32-unknown-unknown -p frontend --features csr
 build_spa
 cargo build --locked -p server
 say "API fuzzing: schemathesis against /openapi.json, signed in, no 5xx allowed"

@@ -16,16 +16,29 @@ pub fn safe_next(next: Option<&str>, origin: &str) -> String {
     if decoded.chars().any(|c| c.is_control() || c == '\\') {
         return library();
     }
-    let Ok(base) = url::Url::parse(origin) else {
-        return library();
-    };
-    match base.join(next) {
-        Ok(target) if target.origin() == base.origin() => {
-            let local = &target[url::Position::BeforePath..];
-            if local.starts_with("//") { library() } else { local.to_owned() }
-        }
+    match resolve(next, origin) {
+        Some(local) if !local.starts_with("//") => local,
         _ => library(),
     }
+}
+
+/// `next` resolved against `origin` by the WHATWG URL rules: its path, query and fragment
+/// if it stays on `origin`. Natively with the `url` crate; in the browser with the browser's
+/// own `URL`, the very parser that will follow the link (and no second copy of its Unicode
+/// tables in the bundle).
+#[cfg(not(target_arch = "wasm32"))]
+fn resolve(next: &str, origin: &str) -> Option<String> {
+    let base = url::Url::parse(origin).ok()?;
+    let target = base.join(next).ok()?;
+    (target.origin() == base.origin()).then(|| target[url::Position::BeforePath..].to_owned())
+}
+
+#[cfg(target_arch = "wasm32")]
+fn resolve(next: &str, origin: &str) -> Option<String> {
+    let base = web_sys::Url::new(origin).ok()?;
+    let target = web_sys::Url::new_with_base(next, origin).ok()?;
+    (target.origin() == base.origin())
+        .then(|| format!("{}{}{}", target.pathname(), target.search(), target.hash()))
 }
 
 /// The library page, where anything unsafe lands.
