@@ -23,11 +23,10 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'non
 /// A page's policy: scripts from this origin, Trunk's inline loader (`loader_hash`) and
 /// the inline hydration data leptos writes into this one response (`nonce`); nothing else
 /// inline, so no `'unsafe-inline'`.
-pub fn page_csp(loader_hash: Option<&str>, nonce: Option<&str>) -> String {
+pub fn page_csp(loader_hash: Option<&str>, nonce: &str) -> String {
     let loader = loader_hash.map(|hash| format!(" 'sha256-{hash}'")).unwrap_or_default();
-    let nonce = nonce.map(|nonce| format!(" 'nonce-{nonce}'")).unwrap_or_default();
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{loader}{nonce}; style-src 'self'; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{loader} 'nonce-{nonce}'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     )

@@ -96,7 +96,7 @@ impl Pages {
             *response.status_mut() = status;
         }
         let headers = response.headers_mut();
-        let csp = headers::page_csp(self.loader_hash.as_deref(), Some(&nonce.to_string()));
+        let csp = headers::page_csp(self.loader_hash.as_deref(), &nonce.to_string());
         match HeaderValue::from_str(&csp) {
             Ok(csp) => headers.insert(header::CONTENT_SECURITY_POLICY, csp),
             Err(err) => return ApiError::Internal(err.into()).into_response(),
