@@ -91,6 +91,9 @@ describe('without JavaScript', () => {
     assert.equal(new URL(page.url()).pathname, '/');
     await page.getByTestId('current-user').filter({ hasText: 'john' }).waitFor();
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+    // Adding, editing and deleting need the script: not offered without it.
+    assert.equal(await page.getByText('Add a track').count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Edit' }).count(), 0);
   });
 
   test('the account page lists the sessions and revokes another one', async () => {

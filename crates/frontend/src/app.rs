@@ -17,6 +17,7 @@ use crate::routes::Page;
 pub fn App() -> impl IntoView {
     provide_meta_context();
     Auth::provide();
+    provide_scripted();
     view! {
         // Each page names itself with `<Title text=…/>`.
         <Title formatter=|page: String| format!("{page} · Tracklist") />
@@ -32,6 +33,24 @@ pub fn App() -> impl IntoView {
             </main>
         </Router>
     }
+}
+
+/// Whether the page runs its script: false while the server renders and while the browser
+/// hydrates (so both produce the same markup), true from then on. Controls that only work
+/// with the script (adding, editing, deleting tracks) are shown only then; without it the
+/// page offers only what works as plain HTML.
+#[derive(Debug, Clone, Copy)]
+struct Scripted(ReadSignal<bool>);
+
+fn provide_scripted() {
+    let (scripted, set_scripted) = signal(false);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| set_scripted.set(true));
+    provide_context(Scripted(scripted));
+}
+
+pub fn use_scripted() -> ReadSignal<bool> {
+    use_context::<Scripted>().map_or_else(|| signal(false).0, |Scripted(scripted)| scripted)
 }
 
 /// A real form posting to `/logout`: with JavaScript the page signs out in place; without

@@ -13,6 +13,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::{ListQuery, NewTrack, Track, TrackUpdate, User};
 
 use crate::api;
+use crate::app::use_scripted;
 use crate::auth::use_auth;
 use crate::components::{ErrorMessage, TrackForm};
 use crate::data::Source;
@@ -25,6 +26,7 @@ const SEARCH_DELAY_MS: u32 = 300;
 #[component]
 pub fn LibraryPage() -> impl IntoView {
     let auth = use_auth();
+    let scripted = use_scripted();
     let params = use_query_map();
     let query = Memo::new(move |_| {
         params.with(|params| {
@@ -70,7 +72,8 @@ pub fn LibraryPage() -> impl IntoView {
                         })
                 }}
             </Transition>
-            <Show when=move || auth.user().is_some()>
+            // Adding needs the script: without it the form is not offered at all.
+            <Show when=move || scripted.get() && auth.user().is_some()>
                 <section class="card">
                     <h2>"Add a track"</h2>
                     <TrackForm initial=NewTrack::default() id_prefix="new" submit_label="Add track" on_submit=add reset=true />
@@ -167,6 +170,7 @@ where
     R: Fn(&ClientError) + Copy + Send + Sync + 'static,
 {
     let auth = use_auth();
+    let scripted = use_scripted();
     let editing = RwSignal::new(None::<i64>);
     if tracks.is_empty() {
         return view! { <p class="muted" data-testid="empty">"No tracks found."</p> }.into_any();
@@ -175,7 +179,9 @@ where
         .into_iter()
         .map(|track| {
             let owner = track.created_by;
-            let can_edit = Signal::derive(move || auth.user().is_some_and(|user| may_edit(&user, owner)));
+            let can_edit = Signal::derive(move || {
+                scripted.get() && auth.user().is_some_and(|user| may_edit(&user, owner))
+            });
             view! { <TrackRow track editing on_changed report can_edit /> }
         })
         .collect_view();
@@ -240,11 +246,13 @@ where
             }
         });
     };
-    view! {
-        <Show
-            when=move || editing.get() == Some(id)
-            fallback=move || view! { <TrackCells track=track.clone() editing can_edit delete /> }
-        >
+    // A plain closure, not `<Show>`: no memo per row, which the server would build for
+    // every row of every page it renders.
+    move || {
+        if editing.get() != Some(id) {
+            return view! { <TrackCells track=track.clone() editing can_edit delete /> }.into_any();
+        }
+        view! {
             <tr class="editing">
                 <td colspan="6">
                     <TrackForm
@@ -256,12 +264,13 @@ where
                     />
                 </td>
             </tr>
-        </Show>
+        }
+        .into_any()
     }
-    .into_any()
 }
 
-/// A track's row as read, with its edit and delete buttons for those who may.
+/// A track's row as read, with its edit and delete buttons for those who may, once the page
+/// runs its script (they need it).
 #[component]
 fn TrackCells(
     track: Track,
@@ -278,12 +287,18 @@ fn TrackCells(
             <td data-label="Year">{track.year.map(|y| y.to_string()).unwrap_or_default()}</td>
             <td data-label="Label">{track.label.unwrap_or_default()}</td>
             <td class="row-actions">
-                <Show when=move || can_edit.get()>
-                    <button class="secondary small" on:click=move |_| editing.set(Some(id))>
-                        "Edit"
-                    </button>
-                    <button class="danger small" on:click=delete>"Delete"</button>
-                </Show>
+                {move || {
+                    can_edit
+                        .get()
+                        .then(|| {
+                            view! {
+                                <button class="secondary small" on:click=move |_| editing.set(Some(id))>
+                                    "Edit"
+                                </button>
+                                <button class="danger small" on:click=delete>"Delete"</button>
+                            }
+                        })
+                }}
             </td>
         </tr>
     }
