@@ -38,11 +38,39 @@ pub async fn insert(db: &Db, username: &str, password_hash: &str, is_admin: bool
 
 /// The account signed in on the session `session_id`, if the per-user session index still
 /// holds that session under `reference` (a revoked or rotated session has no row).
-pub async fn find_by_session(db: &Db, reference: &str, session_id: &str) -> sqlx::Result<Option<Account>> {
+///
+/// It runs for every signed-in request, so on SQLite it is read on this thread from a
+/// read-only connection (`db::readers`): through sqlx it was handed to the connection's own
+/// thread and back, which cost more than the query (a third of `/users/me` went to thread
+/// switches).
+pub async fn find_by_session(db: &Db, reference: &str, session_id: &str) -> super::Result<Option<Account>> {
     const SQL: &str = "SELECT u.id, u.username, u.password_hash, u.is_admin, u.disabled
         FROM user_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.reference = $1 AND s.session_id = $2";
-    on_backend!(db, pool => sqlx::query_as(SQL).bind(reference).bind(session_id).fetch_optional(pool).await)
+    match db {
+        Db::Sqlite { readers, .. } => {
+            readers
+                .quick(move |conn| {
+                    let params = rusqlite::named_params! {"$1": reference, "$2": session_id};
+                    rusqlite::OptionalExtension::optional(conn.prepare_cached(SQL)?.query_row(
+                        params,
+                        |row| {
+                            Ok(Account {
+                                id: row.get(0)?,
+                                username: row.get(1)?,
+                                password_hash: row.get(2)?,
+                                is_admin: row.get(3)?,
+                                disabled: row.get(4)?,
+                            })
+                        },
+                    ))
+                })
+                .await
+        }
+        Db::Postgres { pool, .. } => {
+            Ok(sqlx::query_as(SQL).bind(reference).bind(session_id).fetch_optional(pool).await?)
+        }
+    }
 }
 
 /// `username` must already be normalised.
