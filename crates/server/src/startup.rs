@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -143,14 +143,12 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
         .layer(middleware::map_response_with_state(policy, session::harden_cookies))
         .layer(middleware::map_response(error::json_for_bare_failures))
         // Before any handler or session work: a refused request changes nothing.
-        .layer(middleware::from_fn_with_state(state.clone(), headers::same_origin_only))
-        .layer(middleware::from_fn_with_state(hosts, headers::expected_host))
-        .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
+        .layer(middleware::from_fn_with_state((state.clone(), hosts), headers::guard))
         .layer(CompressionLayer::new())
         // Every request gets an id (or keeps the proxy's), logged in its span and returned.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(headers::RequestIds::new()))
         .layer(middleware::from_fn(headers::plain_request_id))
         .with_state(state);
     Ok(app)

@@ -45,7 +45,11 @@ async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
 
     let fresh = app.api().get("/tracks").await;
     let id = fresh.headers()["x-request-id"].to_str().expect("text").to_owned();
-    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let next = app.api().get("/tracks").await.headers()["x-request-id"].to_str().expect("text").to_owned();
+    assert_ne!(id, next, "each request its own id");
+    let (prefix, _) = id.split_once('-').expect("prefix-counter");
+    assert_eq!(prefix.len(), 16, "a random 64-bit prefix per process: {id}");
+    assert!(next.starts_with(prefix), "{next} comes from the same process as {id}");
     let given =
         Api::send(app.api().request(Method::GET, "/tracks").header("x-request-id", "from-the-proxy-42"))
             .await;
