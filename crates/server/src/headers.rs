@@ -184,8 +184,8 @@ pub struct RequestIds {
     next: Arc<AtomicU64>,
 }
 
-impl RequestIds {
-    pub fn new() -> Self {
+impl Default for RequestIds {
+    fn default() -> Self {
         let prefix = format!("{:016x}", argon2::password_hash::rand_core::OsRng.next_u64());
         Self { prefix: prefix.into(), next: Arc::new(AtomicU64::new(1)) }
     }

@@ -148,7 +148,7 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
         // Every request gets an id (or keeps the proxy's), logged in its span and returned.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetRequestIdLayer::x_request_id(headers::RequestIds::new()))
+        .layer(SetRequestIdLayer::x_request_id(headers::RequestIds::default()))
         .layer(middleware::from_fn(headers::plain_request_id))
         .with_state(state);
     Ok(app)
