@@ -8,6 +8,8 @@
 #                                 privately, then stopped)
 #   scripts/bench.sh --all        installs PostgreSQL and Redis first if they are missing
 #   scripts/bench.sh --sqlite     SQLite only
+#   BENCH_GROWTH=1 scripts/bench.sh   also the growth figures (bench/growth.py, ~15 minutes):
+#                                 1 000 000 sessions, 1 000 000 tracks, RSS after 100 000 sign-ins
 # Each row runs BENCH_SECONDS (default 8) seconds with BENCH_CONNECTIONS (default 16) clients;
 # the rows a ratio target compares take turns in BENCH_ROUNDS (default 4) rounds.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -325,6 +327,10 @@ rm -rf "$WORK"
   bundle_size
   echo
   TRACKLIST_BIN="$BIN" TRACKLIST_DIST="$ROOT/dist" CSR_DIST="$ROOT/target/dist-csr" node "$ROOT/bench/navigation.mjs" "${BENCH_TURNS:-10}"
+  if [ "${BENCH_GROWTH:-0}" = 1 ]; then
+    echo
+    python3 "$ROOT/bench/growth.py" "$BIN" "$SECONDS_PER_RUN"
+  fi
 } >"$OUT/results.md"
 say "Table written to bench-results/results.md"
 cat "$OUT/results.md"
