@@ -1,4 +1,4 @@
-// The SPA in a real browser against the real server: every user-facing feature, with a
+// The app in a real browser against the real server, with JavaScript: every user-facing feature, with a
 // screenshot of each step.
 import assert from 'node:assert/strict';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Starts the real server (debug build, fresh SQLite, --demo) serving the release-built SPA,
+// Starts the real server (debug build, fresh SQLite, --demo) rendering the pages into the release bundle,
 // and headless Debian Chromium, for the browser tests.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';

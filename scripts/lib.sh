@@ -92,19 +92,19 @@ ensure_frontend_tools() {
   ensure_node_tools
 }
 
-# Builds the SPA in release into dist/, unless dist/ is newer than every input.
+# Builds the browser bundle (hydrate) in release into dist/, unless dist/ is newer than every input.
 build_spa() {
   local newer
   newer=$(find crates/frontend crates/shared docs-ui Cargo.toml Cargo.lock Trunk.toml package-lock.json -newer dist/.built -print -quit 2>/dev/null || echo missing)
   if [ -f dist/.built ] && [ -z "$newer" ]; then
-    say "The SPA in dist/ is up to date"
+    say "The browser bundle in dist/ is up to date"
     return 0
   fi
   say "Building the browser bundle in release with trunk (about 2 minutes the first time)"
   # `hydrate`: the bundle takes over the pages the server rendered (Trunk.toml's `csr` is
   # for `trunk serve`, which has no server rendering).
   wasm_cargo_env env PATH="$ROOT/node_modules/.bin:$PATH" trunk build --release --features hydrate
-  # The API documentation at /docs: Swagger UI's files from npm, served like the SPA.
+  # The API documentation at /docs: Swagger UI's files from npm, served like the bundle.
   mkdir -p dist/docs
   cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css dist/docs/
   cp docs-ui/index.html docs-ui/init.js dist/docs/

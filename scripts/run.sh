@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds the SPA and the server in release, and runs Tracklist on
+# Installs what is missing, builds the browser bundle and the server in release, and runs Tracklist on
 # http://127.0.0.1:3000 with SQLite (tracklist.db) and the demo user.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

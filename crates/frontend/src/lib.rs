@@ -7,9 +7,6 @@
 //! While the server renders, a page's data comes from the server's own services instead
 //! ([`PageData`]), never from an HTTP call back to itself.
 
-// Hydration code nests one type per element; the track table goes past the default 128.
-#![recursion_limit = "256"]
-
 mod api;
 mod app;
 mod auth;

@@ -72,7 +72,8 @@ pub struct Config {
     #[arg(long, env = "TRACKLIST_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
 
-    /// Folder of the built SPA (`dist/`); without it only the API is served.
+    /// Folder of the browser bundle Trunk built (`dist/`): the pages are rendered into its
+    /// `index.html` and its files are served; without it only the API is served.
     #[arg(long, env = "TRACKLIST_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
 

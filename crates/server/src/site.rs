@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
-/// Path prefixes that belong to the API; the SPA's page routes avoid them.
+/// Path prefixes that belong to the API; the app's page routes avoid them.
 const API_PREFIXES: [&str; 6] = ["/login", "/logout", "/users", "/tracks", "/healthz", "/readyz"];
 
 /// The interactive API documentation (Swagger UI, copied into `dist/docs/` at build time).
