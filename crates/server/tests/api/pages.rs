@@ -188,6 +188,19 @@ async fn a_refused_browser_sign_in_gets_the_form_again_with_the_message_and_the_
 }
 
 #[tokio::test]
+async fn a_typed_username_echoed_into_the_form_stays_text() {
+    let (app, _dist) = spawn_with_pages().await;
+    let typed = "\"><script>alert(1)</script>";
+
+    let response =
+        app.browser().post_form("/login", &[("username", typed), ("password", "whatever it is")]).await;
+
+    let page = html(response).await;
+    assert!(!page.contains("<script>alert(1)"), "{page}");
+    assert!(page.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""), "{page}");
+}
+
+#[tokio::test]
 async fn api_callers_keep_the_json_contract_on_every_form_route() {
     let (app, _dist) = spawn_with_pages().await;
     app.create_user("walker", false).await;
