@@ -5,6 +5,7 @@
 //! the address names. With JavaScript, typing searches after a pause, in place.
 
 use gloo_timers::callback::Timeout;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -182,7 +183,7 @@ where
             let can_edit = Signal::derive(move || {
                 scripted.get() && auth.user().is_some_and(|user| may_edit(&user, owner))
             });
-            view! { <TrackRow track editing on_changed report can_edit /> }
+            track_row(track, editing, on_changed, report, can_edit)
         })
         .collect_view();
     view! {
@@ -208,8 +209,10 @@ fn may_edit(user: &User, owner: Option<i64>) -> bool {
     user.is_admin || owner == Some(user.id)
 }
 
-#[component]
-fn TrackRow<R>(
+/// A row: a plain function, not a component, so that its view keeps its type. Components
+/// are erased into boxed views (`erase_components`, for the bundle's size), and the server
+/// renders each boxed view through a boxed future: for 20 rows a page, that showed.
+fn track_row<R>(
     track: Track,
     editing: RwSignal<Option<i64>>,
     on_changed: Callback<()>,
@@ -250,9 +253,9 @@ where
     // every row of every page it renders.
     move || {
         if editing.get() != Some(id) {
-            return view! { <TrackCells track=track.clone() editing can_edit delete /> }.into_any();
+            return Either::Left(track_cells(track.clone(), editing, can_edit, delete));
         }
-        view! {
+        Either::Right(view! {
             <tr class="editing">
                 <td colspan="6">
                     <TrackForm
@@ -264,15 +267,13 @@ where
                     />
                 </td>
             </tr>
-        }
-        .into_any()
+        })
     }
 }
 
 /// A track's row as read, with its edit and delete buttons for those who may, once the page
 /// runs its script (they need it).
-#[component]
-fn TrackCells(
+fn track_cells(
     track: Track,
     editing: RwSignal<Option<i64>>,
     can_edit: Signal<bool>,
@@ -302,5 +303,4 @@ fn TrackCells(
             </td>
         </tr>
     }
-    .into_any()
 }
