@@ -13,11 +13,10 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startBrowser, startServer } from '../e2e/harness.mjs';
+import { DEMO, startBrowser, startServer } from '../e2e/harness.mjs';
 
 const TURNS = Number(process.argv[2] ?? 10);
 const CSR_DIST = path.resolve(process.env.CSR_DIST ?? 'target/dist-csr');
-const DEMO = { username: 'john', password: 'tracklist-demo-password' };
 const API = ['/login', '/logout', '/users', '/tracks'];
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 

@@ -1,26 +1,11 @@
 // The app in a real browser against the real server, with JavaScript: every user-facing feature, with a
 // screenshot of each step.
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { SCREENSHOTS, hydrated, newPage, open, startBrowser, startServer } from './harness.mjs';
+import { before, describe, test } from 'node:test';
+import { DEMO, hydrated, newPage, open, screenshots, serverAndBrowser } from './harness.mjs';
 
-const DEMO = { username: 'john', password: 'tracklist-demo-password' };
-let server;
-let browser;
-const problems = [];
-
-before(async () => {
-  server = await startServer();
-  browser = await startBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-const shot = (page, name) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+const env = serverAndBrowser();
+const shot = screenshots();
 
 async function signIn(page, { username, password }) {
   await page.getByLabel('Username').fill(username);
@@ -32,11 +17,11 @@ const trackRow = (page, title) => page.locator('table.tracks tbody tr', { hasTex
 
 describe('signed-in user journey', () => {
   let page;
-  before(async () => ({ page } = await newPage(browser, problems)));
+  before(async () => ({ page } = await newPage(env.browser, env.problems)));
 
   test('a sign-in form is interactive soon after navigation', async () => {
     const started = Date.now();
-    await open(page, `${server.url}/sign-in`);
+    await open(page, `${env.server.url}/sign-in`);
     await page.getByRole('button', { name: 'Sign in' }).waitFor({ state: 'visible' });
     const elapsed = Date.now() - started;
     console.log(`time to interactive sign-in form: ${elapsed} ms`);
@@ -125,9 +110,9 @@ describe('signed-in user journey', () => {
     await page.getByTestId('account-username').filter({ hasText: 'john' }).waitFor();
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     await shot(page, '08-account');
-    await open(page, `${server.url}/no/such/page`);
+    await open(page, `${env.server.url}/no/such/page`);
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
-    await open(page, `${server.url}/`);
+    await open(page, `${env.server.url}/`);
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
   });
 
@@ -143,8 +128,8 @@ describe('signed-in user journey', () => {
 
 describe('visitors', () => {
   test('a deep link to a page that needs a session goes to sign-in and comes back', async () => {
-    const { page } = await newPage(browser, problems);
-    await open(page, `${server.url}/account`);
+    const { page } = await newPage(env.browser, env.problems);
+    await open(page, `${env.server.url}/account`);
     await page.waitForURL((url) => url.pathname === '/sign-in' && url.searchParams.get('next') === '/account');
     await shot(page, '10-deep-link-sign-in');
     await signIn(page, DEMO);
@@ -154,18 +139,18 @@ describe('visitors', () => {
   });
 
   test('after signing in, a next address on another site lands on the library', async () => {
-    const { page } = await newPage(browser, problems);
-    await open(page, `${server.url}/sign-in?next=${encodeURIComponent('/%09/evil.example')}`);
+    const { page } = await newPage(env.browser, env.problems);
+    await open(page, `${env.server.url}/sign-in?next=${encodeURIComponent('/%09/evil.example')}`);
     await signIn(page, DEMO);
     await page.getByTestId('current-user').filter({ hasText: 'john' }).waitFor();
-    assert.equal(page.url(), `${server.url}/`);
-    await open(page, `${server.url}/sign-in?next=${encodeURIComponent('//evil.example/x')}`);
-    await page.waitForURL(`${server.url}/`);
+    assert.equal(page.url(), `${env.server.url}/`);
+    await open(page, `${env.server.url}/sign-in?next=${encodeURIComponent('//evil.example/x')}`);
+    await page.waitForURL(`${env.server.url}/`);
   });
 
   test('signing up checks the rules as you type, then signs the new user in', async () => {
-    const { page } = await newPage(browser, problems);
-    await open(page, `${server.url}/sign-up`);
+    const { page } = await newPage(env.browser, env.problems);
+    await open(page, `${env.server.url}/sign-up`);
     // Counted after NFKC, as the server counts: the ligature "ﬁ" is two characters.
     await page.getByLabel('Password').fill('ﬁ');
     await page.getByText('2 / at least 15 characters').waitFor();
@@ -182,8 +167,8 @@ describe('visitors', () => {
   });
 
   test('signing up with a taken name shows the server message', async () => {
-    const { page } = await newPage(browser, problems);
-    await open(page, `${server.url}/sign-up`);
+    const { page } = await newPage(env.browser, env.problems);
+    await open(page, `${env.server.url}/sign-up`);
     await page.getByLabel('Username').fill('john');
     await page.getByLabel('Password').fill('another long passphrase');
     await page.getByRole('button', { name: 'Create account' }).click();
@@ -195,10 +180,10 @@ describe('account management', () => {
   const KEEPER = { username: 'keeper', password: 'keeper has a long passphrase' };
 
   test('the account page lists sessions, revokes another device and changes the password', async () => {
-    const { context, page } = await newPage(browser, problems);
-    const signUp = await context.request.post(`${server.url}/users`, { data: KEEPER });
+    const { context, page } = await newPage(env.browser, env.problems);
+    const signUp = await context.request.post(`${env.server.url}/users`, { data: KEEPER });
     assert.equal(signUp.status(), 201);
-    await open(page, `${server.url}/sign-in?next=/account`);
+    await open(page, `${env.server.url}/sign-in?next=/account`);
     await signIn(page, KEEPER);
     await page.waitForURL((url) => url.pathname === '/account');
     await page.getByTestId('session').first().waitFor();
@@ -206,8 +191,8 @@ describe('account management', () => {
     assert.match(await page.getByTestId('session').innerText(), /This device/);
 
     // Another device signs in.
-    const other = await browser.newContext();
-    const otherLogin = await other.request.post(`${server.url}/login`, { form: KEEPER });
+    const other = await env.browser.newContext();
+    const otherLogin = await other.request.post(`${env.server.url}/login`, { form: KEEPER });
     assert.equal(otherLogin.status(), 200);
     await page.reload();
     await hydrated(page);
@@ -215,7 +200,7 @@ describe('account management', () => {
     await shot(page, '14-sessions');
     await page.getByRole('button', { name: 'Revoke' }).click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=session]').length === 1);
-    assert.equal((await other.request.get(`${server.url}/users/me`)).status(), 401);
+    assert.equal((await other.request.get(`${env.server.url}/users/me`)).status(), 401);
     await other.close();
 
     // The policy is shown as you type; the server checks the current password.
@@ -234,14 +219,14 @@ describe('account management', () => {
   });
 
   test('the sign-in page shows the throttling message with the wait time', async () => {
-    const { context, page } = await newPage(browser, problems);
+    const { context, page } = await newPage(env.browser, env.problems);
     // Five wrong guesses (the server's default limit) from this client...
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const form = { username: 'throttled', password: `wrong guess number ${attempt}` };
-      assert.equal((await context.request.post(`${server.url}/login`, { form })).status(), 401);
+      assert.equal((await context.request.post(`${env.server.url}/login`, { form })).status(), 401);
     }
     // ...and the form says how long to wait.
-    await open(page, `${server.url}/sign-in`);
+    await open(page, `${env.server.url}/sign-in`);
     await signIn(page, { username: 'throttled', password: 'one more guess' });
     await page.getByTestId('error').filter({ hasText: /Too many failed sign-in attempts. Try again in \d+ seconds/ }).waitFor();
     await shot(page, '16-throttled');
@@ -250,10 +235,10 @@ describe('account management', () => {
 
 describe('API documentation', () => {
   test('/docs renders the OpenAPI document and "Try it out" works with the session cookie', async () => {
-    const { context, page } = await newPage(browser, problems);
-    const login = await context.request.post(`${server.url}/login`, { form: DEMO });
+    const { context, page } = await newPage(env.browser, env.problems);
+    const login = await context.request.post(`${env.server.url}/login`, { form: DEMO });
     assert.equal(login.status(), 200);
-    await page.goto(`${server.url}/docs`);
+    await page.goto(`${env.server.url}/docs`);
     await page.locator('.swagger-ui .info .title').filter({ hasText: 'Tracklist' }).waitFor();
     const operation = page.locator('#operations-account-me');
     await operation.locator('.opblock-summary').click();
@@ -266,5 +251,5 @@ describe('API documentation', () => {
 });
 
 test('no console errors, page errors or CSP violations happened', () => {
-  assert.deepEqual(problems, []);
+  assert.deepEqual(env.problems, []);
 });

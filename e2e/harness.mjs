@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -84,4 +85,29 @@ export async function open(page, url) {
 /** Waits until the current document has hydrated (after a reload or a form post). */
 export async function hydrated(page) {
   await page.waitForFunction(() => window.wasmBindings !== undefined);
+}
+
+/** The account `--demo` creates. */
+export const DEMO = { username: 'john', password: 'tracklist-demo-password' };
+
+/**
+ * A server and a browser for the calling test file: started before its tests, stopped after
+ * them. `problems` gathers what `newPage` records.
+ */
+export function serverAndBrowser() {
+  const env = { server: undefined, browser: undefined, problems: [] };
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await startBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.stop();
+  });
+  return env;
+}
+
+/** Saves a full-page screenshot of `page` as `SCREENSHOTS/{prefix}{name}.png`. */
+export function screenshots(prefix = '') {
+  return (page, name) => page.screenshot({ path: path.join(SCREENSHOTS, `${prefix}${name}.png`), fullPage: true });
 }

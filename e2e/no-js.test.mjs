@@ -1,26 +1,12 @@
 // The app with JavaScript turned off: every page arrives rendered by the server, and the
 // forms and links do the work the wasm would (progressive enhancement).
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { SCREENSHOTS, newPage, startBrowser, startServer } from './harness.mjs';
+import { before, describe, test } from 'node:test';
+import { DEMO, newPage, screenshots, serverAndBrowser } from './harness.mjs';
 
-const DEMO = { username: 'john', password: 'tracklist-demo-password' };
-let server;
-let browser;
-const problems = [];
+const env = serverAndBrowser();
+const shot = screenshots('no-js-');
 
-before(async () => {
-  server = await startServer();
-  browser = await startBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-const shot = (page, name) => page.screenshot({ path: path.join(SCREENSHOTS, `no-js-${name}.png`), fullPage: true });
 const rows = (page) => page.locator('table.tracks tbody tr');
 
 /** Fills the sign-in form and submits it; without JavaScript the browser posts it itself. */
@@ -38,19 +24,19 @@ describe('without JavaScript', () => {
   let context;
   let page;
   before(async () => {
-    ({ context, page } = await newPage(browser, problems, { javaScriptEnabled: false }));
+    ({ context, page } = await newPage(env.browser, env.problems, { javaScriptEnabled: false }));
     // Enough tracks for a second page (the demo has 4; a page holds 20).
-    const api = await browser.newContext();
-    assert.equal((await api.request.post(`${server.url}/login`, { form: DEMO })).status(), 200);
+    const api = await env.browser.newContext();
+    assert.equal((await api.request.post(`${env.server.url}/login`, { form: DEMO })).status(), 200);
     for (let n = 1; n <= 20; n += 1) {
       const track = { title: `Filler ${String(n).padStart(2, '0')}`, artist: 'Session Band' };
-      assert.equal((await api.request.post(`${server.url}/tracks`, { data: track })).status(), 201);
+      assert.equal((await api.request.post(`${env.server.url}/tracks`, { data: track })).status(), 201);
     }
     await api.close();
   });
 
   test('the library arrives rendered, with its tracks and a sign-in link', async () => {
-    const response = await page.goto(`${server.url}/`);
+    const response = await page.goto(`${env.server.url}/`);
     assert.equal(response.status(), 200);
     assert.equal(await rows(page).count(), 20);
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
@@ -97,8 +83,8 @@ describe('without JavaScript', () => {
   });
 
   test('the account page lists the sessions and revokes another one', async () => {
-    const other = await browser.newContext();
-    assert.equal((await other.request.post(`${server.url}/login`, { form: DEMO })).status(), 200);
+    const other = await env.browser.newContext();
+    assert.equal((await other.request.post(`${env.server.url}/login`, { form: DEMO })).status(), 200);
     await submit(page, page.getByTestId('current-user'));
     assert.equal(new URL(page.url()).pathname, '/account');
     await page.getByTestId('account-username').filter({ hasText: 'john' }).waitFor();
@@ -108,18 +94,18 @@ describe('without JavaScript', () => {
     await submit(page, page.getByRole('button', { name: 'Revoke' }).first());
     assert.equal(new URL(page.url()).pathname, '/account');
     assert.equal(await page.getByTestId('session').count(), before - 1);
-    assert.equal((await other.request.get(`${server.url}/users/me`)).status(), 401);
+    assert.equal((await other.request.get(`${env.server.url}/users/me`)).status(), 401);
     await other.close();
   });
 
   test('signing out is the header form', async () => {
     await submit(page, page.getByRole('button', { name: 'Sign out', exact: true }));
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
-    assert.equal((await context.request.get(`${server.url}/users/me`)).status(), 401);
+    assert.equal((await context.request.get(`${env.server.url}/users/me`)).status(), 401);
   });
 
   test('a page that needs a session goes to sign-in and comes back', async () => {
-    await page.goto(`${server.url}/account`);
+    await page.goto(`${env.server.url}/account`);
     assert.equal(new URL(page.url()).pathname, '/sign-in');
     await signIn(page, DEMO);
     assert.equal(new URL(page.url()).pathname, '/account');
@@ -127,7 +113,7 @@ describe('without JavaScript', () => {
   });
 
   test('signing up: a refused name gets the form again; a good one signs in', async () => {
-    await page.goto(`${server.url}/sign-up`);
+    await page.goto(`${env.server.url}/sign-up`);
     await page.getByLabel('Username').fill('john');
     await page.getByLabel('Password').fill('another long passphrase');
     await submit(page, page.getByRole('button', { name: 'Create account' }));
@@ -142,12 +128,12 @@ describe('without JavaScript', () => {
   });
 
   test('an unknown address is the not-found page with status 404', async () => {
-    const response = await page.goto(`${server.url}/no/such/page`);
+    const response = await page.goto(`${env.server.url}/no/such/page`);
     assert.equal(response.status(), 404);
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
   });
 });
 
 test('no console errors, page errors or CSP violations happened', () => {
-  assert.deepEqual(problems, []);
+  assert.deepEqual(env.problems, []);
 });

@@ -9,6 +9,7 @@ use shared::{
 use web_sys::RequestCredentials;
 
 use crate::error::ClientError;
+use crate::routes::encode_component;
 
 pub type Result<T> = std::result::Result<T, ClientError>;
 
@@ -25,8 +26,8 @@ pub async fn me() -> Result<Option<User>> {
 pub async fn login(form: &LoginForm) -> Result<SuccessBody> {
     let body = format!(
         "username={}&password={}",
-        js_sys::encode_uri_component(&form.username),
-        js_sys::encode_uri_component(&form.password)
+        encode_component(&form.username),
+        encode_component(&form.password)
     );
     let request = Request::post("/login")
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -50,7 +51,7 @@ pub async fn sessions() -> Result<Vec<SessionInfo>> {
 }
 
 pub async fn revoke_session(id: &str) -> Result<SuccessBody> {
-    let id = js_sys::encode_uri_component(id);
+    let id = encode_component(id);
     send(Request::delete(&format!("/users/me/sessions/{id}"))).await
 }
 

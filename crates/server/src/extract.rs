@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
 use crate::error::ApiError;
+use crate::pages::Pages;
 use crate::session::SignedIn;
 use crate::state::AppState;
 use crate::{client, db};
@@ -182,7 +183,19 @@ where
 /// lists `text/html` first. `fetch()` (mode `cors`/`same-origin`, `Accept: */*`) and curl
 /// get JSON as before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Navigation(pub bool);
+pub struct Navigation(bool);
+
+impl Navigation {
+    pub fn is_browser(self) -> bool {
+        self.0
+    }
+
+    /// The pages to answer this browser with: `None` for API callers, and when this server
+    /// renders no pages (no `--static-dir`), so both get the JSON answer.
+    pub fn pages(self, state: &AppState) -> Option<&Pages> {
+        state.pages.as_ref().filter(|_| self.0)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Navigation {
     type Rejection = std::convert::Infallible;

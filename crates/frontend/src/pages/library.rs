@@ -9,7 +9,6 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::{ListQuery, NewTrack, Track, TrackUpdate, User};
 
@@ -153,7 +152,9 @@ fn Pager(query: Memo<ListQuery>, full_page: bool) -> impl IntoView {
     let previous = (skip > 0).then(|| library_href((skip - PAGE_SIZE).max(0), q.as_deref()));
     let next = full_page.then(|| library_href(skip + PAGE_SIZE, q.as_deref()));
     let link = |href: Option<String>, text: &'static str, rel: &'static str| match href {
-        Some(href) => view! { <A href=href attr:class="button secondary" attr:rel=rel>{text}</A> }.into_any(),
+        // A plain link: the router still follows it in place, and unlike `<A>` it does not
+        // mark itself `aria-current` for sharing the library's path.
+        Some(href) => view! { <a href=href class="button secondary" rel=rel>{text}</a> }.into_any(),
         None => view! { <span class="button secondary" aria-disabled="true">{text}</span> }.into_any(),
     };
     view! {

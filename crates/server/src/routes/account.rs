@@ -60,12 +60,12 @@ async fn me(CurrentUser { account, .. }: CurrentUser) -> Json<User> {
 async fn sign_up(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    Navigation(navigation): Navigation,
+    navigation: Navigation,
     headers: HeaderMap,
     session: Session,
     FormOrJson(form): FormOrJson<SignupForm>,
 ) -> Result<Response> {
-    let Some(pages) = state.pages.as_ref().filter(|_| navigation) else {
+    let Some(pages) = navigation.pages(&state) else {
         let account = create(&state, client, &form).await?;
         return Ok((StatusCode::CREATED, Json(account.view())).into_response());
     };
@@ -187,7 +187,7 @@ async fn revoke_other_sessions(
 async fn revoke_other_sessions_by_form(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    Navigation(navigation): Navigation,
+    navigation: Navigation,
     user: CurrentUser,
 ) -> Result<Response> {
     revoke_others(&state, client, &user).await?;
@@ -230,7 +230,7 @@ async fn revoke_session(
 async fn revoke_session_by_form(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    Navigation(navigation): Navigation,
+    navigation: Navigation,
     user: CurrentUser,
     Path(reference): Path<String>,
 ) -> Result<Response> {
@@ -256,8 +256,8 @@ async fn revoke_one(state: &AppState, client: IpAddr, user: &CurrentUser, refere
 }
 
 /// A form post's success: back to the account page for a browser's own post, else JSON.
-fn done(navigation: bool) -> Response {
-    if navigation {
+fn done(navigation: Navigation) -> Response {
+    if navigation.is_browser() {
         Redirect::to(Page::Account.path()).into_response()
     } else {
         Json(SuccessBody::OK).into_response()

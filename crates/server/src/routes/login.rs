@@ -1,7 +1,7 @@
 //! Signing in and out: `POST /login`, `POST /logout`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontend::Page;
 use serde::Deserialize;
@@ -63,24 +63,21 @@ pub struct After {
 async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    Navigation(navigation): Navigation,
+    navigation: Navigation,
     Query(after): Query<After>,
     headers: HeaderMap,
     session: Session,
     FormOrJson(form): FormOrJson<LoginForm>,
 ) -> Result<Response> {
-    let pages = state.pages.as_ref().filter(|_| navigation);
-    let Some(pages) = pages else {
-        return sign_in(&state, client, &headers, &session, form).await;
+    let Some(pages) = navigation.pages(&state) else {
+        let device_cookie = sign_in(&state, client, &headers, &session, form).await?;
+        return Ok(with_cookie(Json(SuccessBody::OK).into_response(), device_cookie));
     };
     let typed = form.username.clone();
     match sign_in(&state, client, &headers, &session, form).await {
-        Ok(signed_in) => {
-            // Keeps the cookies signing in set (the device cookie); the body is the page's.
-            let mut response = Redirect::to(&safe_next(after.next.as_deref(), LOCAL)).into_response();
-            let cookies = signed_in.headers().get_all(header::SET_COOKIE).iter().cloned();
-            response.headers_mut().extend(cookies.map(|cookie| (header::SET_COOKIE, cookie)));
-            Ok(response)
+        Ok(device_cookie) => {
+            let to_next = Redirect::to(&safe_next(after.next.as_deref(), LOCAL)).into_response();
+            Ok(with_cookie(to_next, device_cookie))
         }
         Err(refused) => {
             let page = match after.next {
@@ -92,17 +89,26 @@ async fn login(
     }
 }
 
+/// `response` setting `cookie` too, when there is one.
+fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
 /// The origin `next` is resolved against: only its path is ever kept, so any will do.
 const LOCAL: &str = "http://tracklist.invalid";
 
-/// Signing in, answered in JSON.
+/// Signs in: starts the session, and returns the device cookie to set on a browser not yet
+/// known for this account.
 async fn sign_in(
     state: &AppState,
     client: std::net::IpAddr,
     headers: &HeaderMap,
     session: &Session,
     form: LoginForm,
-) -> Result<Response> {
+) -> Result<Option<HeaderValue>> {
     form.validate().map_err(ApiError::invalid_fields)?;
     let username = validate::normalize_username(&form.username);
     let device_cookie = device::cookie_name(state.config.secure_cookies);
@@ -140,14 +146,14 @@ async fn sign_in(
     metrics::login("success");
     state.throttle.succeeded(attempt).await?;
     state.sessions.start(session, &account, &ClientInfo::new(client, headers)).await?;
-    let mut response = Json(SuccessBody::OK).into_response();
-    if device.is_none() {
-        let cookie =
-            device::remember(&state.db, account.id, device_cookie, state.config.secure_cookies).await?;
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
+    let new_device = match device {
+        Some(_) => None,
+        None => {
+            Some(device::remember(&state.db, account.id, device_cookie, state.config.secure_cookies).await?)
+        }
+    };
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
-    Ok(response)
+    Ok(new_device)
 }
 
 /// Sign out.
@@ -166,7 +172,7 @@ async fn sign_in(
 async fn logout(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    Navigation(navigation): Navigation,
+    navigation: Navigation,
     session: Session,
 ) -> Result<Response> {
     // Read and delete in one go: checking or sliding the deadline first would only write a
@@ -174,7 +180,7 @@ async fn logout(
     if let Some(signed_in) = state.sessions.end(&session).await? {
         tracing::info!(event = "logout", user_id = signed_in.user_id, %client, "signed out");
     }
-    if navigation {
+    if navigation.is_browser() {
         return Ok(Redirect::to(Page::Library.path()).into_response());
     }
     Ok(Json(SuccessBody::OK).into_response())

@@ -99,12 +99,16 @@ async fn search_and_paging_live_in_the_address() {
 
     let first = html(app.api().get("/").await).await;
     assert_eq!(rows(&first), 20);
-    assert!(first.contains(r#"href="/?skip=20""#), "a link to the next page");
+    assert!(
+        first.contains(r#"<a href="/?skip=20" rel="next" class="button secondary">"#),
+        "a link to the next page: {first}"
+    );
 
     let second = html(app.api().get("/?skip=20").await).await;
     assert_eq!(rows(&second), 6);
     assert!(second.contains("Page 2"));
-    assert!(second.contains(r#"href="/""#) && second.contains(r#"rel="prev""#));
+    // The brand link is `href="/"` too: the pager's is the one marked `prev`.
+    assert!(second.contains(r#"<a href="/" rel="prev" class="button secondary">"#), "{second}");
 
     let found = html(app.api().get("/?q=needle").await).await;
     assert_eq!(rows(&found), 1);
