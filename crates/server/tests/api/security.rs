@@ -156,7 +156,7 @@ async fn item_21_hsts_is_sent_with_secure_cookies() {
 }
 
 #[tokio::test]
-async fn item_21_the_spa_page_allows_only_its_own_scripts_and_wasm() {
+async fn item_21_a_page_allows_only_its_own_scripts_and_wasm() {
     let dist = tempfile::tempdir().expect("folder");
     let loader = "import init from '/app.js'; await init();";
     let page = format!("<!doctype html><head><script type=\"module\">{loader}</script></head>");
