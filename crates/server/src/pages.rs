@@ -8,7 +8,7 @@
 //! use. A path that is not in the app's route list gets the not-found page with status 404.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use axum::body::Body;
@@ -64,8 +64,9 @@ impl Pages {
     }
 
     /// Renders the page `request` names for `user`; `echo` answers a refused form post.
-    /// A 404 for paths outside the route list; otherwise `status` (leptos's own redirects,
-    /// such as the account page's for a signed-out visitor, keep theirs).
+    /// A 404 for paths outside the route list; otherwise `status`, or with `status` 200 the
+    /// status of the page's data when loading it failed (leptos's own redirects, such as the
+    /// account page's for a signed-out visitor, keep theirs).
     pub async fn render(
         &self,
         state: AppState,
@@ -76,10 +77,11 @@ impl Pages {
     ) -> Response {
         let status = if self.is_page(request.uri().path()) { status } else { StatusCode::NOT_FOUND };
         let nonce = Nonce::new();
+        let failures = Failures::default();
         let render = ServerRender {
             user: user.as_ref().map(|user| user.account.view()),
             echo,
-            data: Arc::new(Services { state, user }),
+            data: Arc::new(Services { state, user, failures: failures.clone() }),
         };
         let context = {
             let nonce = nonce.clone();
@@ -93,7 +95,9 @@ impl Pages {
         let handler = leptos_axum::render_app_async_with_context(context, move || shell(Arc::clone(&head)));
         let mut response = handler(request).await;
         if !response.status().is_redirection() {
-            *response.status_mut() = status;
+            // A page that rendered fine but whose data failed answers with that failure.
+            let failed = failures.status().filter(|_| status == StatusCode::OK);
+            *response.status_mut() = failed.unwrap_or(status);
         }
         let headers = response.headers_mut();
         let csp = headers::page_csp(self.loader_hash.as_deref(), &nonce.to_string());
@@ -170,33 +174,48 @@ fn without_title(head: &str) -> String {
 struct Services {
     state: AppState,
     user: Option<CurrentUser>,
+    failures: Failures,
 }
 
 impl PageData for Services {
     fn tracks(&self, query: ListQuery) -> BoxFuture<Result<Vec<Track>, ClientError>> {
-        let state = self.state.clone();
+        let (state, failures) = (self.state.clone(), self.failures.clone());
         Box::pin(async move {
-            query.validate().map_err(|fields| client_error(ApiError::invalid_fields(fields)))?;
+            query.validate().map_err(|fields| failures.note(ApiError::invalid_fields(fields)))?;
             // The page the JSON handler sends, from the same cache.
-            let json = state.catalogue.get(&state.db, (&query).into()).await.map_err(client_error)?;
-            serde_json::from_slice(&json).map_err(|err| client_error(ApiError::Internal(err.into())))
+            let json =
+                state.catalogue.get(&state.db, (&query).into()).await.map_err(|err| failures.note(err))?;
+            serde_json::from_slice(&json).map_err(|err| failures.note(ApiError::Internal(err.into())))
         })
     }
 
     fn sessions(&self) -> BoxFuture<Result<Vec<SessionInfo>, ClientError>> {
-        let state = self.state.clone();
+        let (state, failures) = (self.state.clone(), self.failures.clone());
         let user = self.user.as_ref().map(|user| (user.account.id, user.signed_in.reference.clone()));
         Box::pin(async move {
-            let (user_id, reference) = user.ok_or_else(|| client_error(ApiError::NotAuthenticated))?;
-            state.sessions.list(user_id, &reference).await.map_err(client_error)
+            let (user_id, reference) = user.ok_or_else(|| failures.note(ApiError::NotAuthenticated))?;
+            state.sessions.list(user_id, &reference).await.map_err(|err| failures.note(err))
         })
     }
 }
 
-/// What the page shows of a failure (logged here, once, like any error answer).
-fn client_error(error: impl Into<ApiError>) -> ClientError {
-    let (status, _, body) = error.into().answer();
-    ClientError::Api { status: status.as_u16(), body }
+/// The first failure of a page's data: the page shows its message and answers with its
+/// status (a page whose catalogue is out of reach is a 503, not a 200).
+#[derive(Clone, Default)]
+struct Failures(Arc<OnceLock<StatusCode>>);
+
+impl Failures {
+    /// What the page shows of `error` (logged here, once, like any error answer).
+    fn note(&self, error: impl Into<ApiError>) -> ClientError {
+        let (status, _, body) = error.into().answer();
+        // Only the first counts; later ones are shown but do not change the status.
+        let _ = self.0.set(status);
+        ClientError::Api { status: status.as_u16(), body }
+    }
+
+    fn status(&self) -> Option<StatusCode> {
+        self.0.get().copied()
+    }
 }
 
 #[cfg(test)]

@@ -121,6 +121,19 @@ async fn search_and_paging_live_in_the_address() {
 }
 
 #[tokio::test]
+async fn a_page_whose_data_is_refused_shows_why_under_that_status() {
+    let (app, _dist) = spawn_with_pages().await;
+
+    // A control character in the search: the catalogue refuses it, as `GET /tracks` does.
+    let response = app.api().get("/?q=%01").await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = html(response).await;
+    assert!(page.contains(r#"class="error""#) && page.contains("Some fields are invalid"), "{page}");
+    assert_eq!(rows(&page), 0);
+}
+
+#[tokio::test]
 async fn unknown_paths_get_the_not_found_page_and_api_paths_keep_json() {
     let (app, _dist) = spawn_with_pages().await;
 
