@@ -174,7 +174,7 @@ impl Sessions {
     /// doc). May write: an invalid session is ended, and the idle deadline slides when less
     /// than half of it remains, after every check has passed.
     pub async fn resume(&self, session: &Session) -> Result<Option<(Account, SignedIn)>> {
-        let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await? else {
+        let Some((signed_in, account)) = self.read(session).await? else {
             return Ok(None);
         };
         let now = now_millis();
@@ -183,14 +183,13 @@ impl Sessions {
             self.end(session).await?;
             return Ok(None);
         }
-        let session_id = session.id().context("a loaded session has an id")?.to_string();
-        let account = db::users::find_by_session(&self.db, &signed_in.reference, &session_id).await?;
         let Some(account) = account.filter(|account| {
             account.id == signed_in.user_id && !account.disabled && signed_in.epoch.is_current_for(account)
         }) else {
             // Revoked, rotated away, or the password changed or the account was disabled since.
             // The index row goes only if it is this session's: after a rotation it belongs to
             // the session's successor, which a request still in flight must not sign out.
+            let session_id = session.id().context("a loaded session has an id")?.to_string();
             db::sessions::delete_for_session(&self.db, &signed_in.reference, &session_id).await?;
             session.flush().await?;
             return Ok(None);
@@ -204,6 +203,33 @@ impl Sessions {
             return Ok(Some((account, refreshed)));
         }
         Ok(Some((account, signed_in)))
+    }
+
+    /// What the session holds, and the account its index row names if that row is this
+    /// session's. Where the store lives in the database, one statement reads both;
+    /// otherwise (and when there is no record, so that tower-sessions forgets the cookie as
+    /// usual) the record comes through the session, then the account.
+    async fn read(&self, session: &Session) -> Result<Option<(SignedIn, Option<Account>)>> {
+        // The stored record is the session only until this request changes it.
+        if let Some(id) = session.id().filter(|_| !session.is_modified())
+            && let Some(indexed) = self.store.load_indexed(&id).await?
+        {
+            let Some(value) = indexed.record.data.get(SIGNED_IN) else {
+                return Ok(None);
+            };
+            let signed_in = SignedIn::deserialize(value).context("a session's sign-in does not decode")?;
+            let account = indexed
+                .account
+                .filter(|(reference, _)| *reference == signed_in.reference)
+                .map(|(_, account)| account);
+            return Ok(Some((signed_in, account)));
+        }
+        let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await? else {
+            return Ok(None);
+        };
+        let session_id = session.id().context("a loaded session has an id")?.to_string();
+        let account = db::users::find_by_session(&self.db, &signed_in.reference, &session_id).await?;
+        Ok(Some((signed_in, account)))
     }
 
     /// Deletes the session from the store and the index; the layer then expires the cookie.

@@ -13,6 +13,18 @@ pub struct Account {
 }
 
 impl Account {
+    /// The account in `row`'s columns from `first` on, in `columns!`'s order (from the
+    /// read-only SQLite connections, which sqlx's `FromRow` does not serve).
+    pub fn from_sqlite(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(first)?,
+            username: row.get(first + 1)?,
+            password_hash: row.get(first + 2)?,
+            is_admin: row.get(first + 3)?,
+            disabled: row.get(first + 4)?,
+        })
+    }
+
     /// What the API shows of the account.
     pub fn view(&self) -> shared::User {
         shared::User { id: self.id, username: self.username.clone(), is_admin: self.is_admin }
@@ -52,18 +64,9 @@ pub async fn find_by_session(db: &Db, reference: &str, session_id: &str) -> supe
             readers
                 .quick(move |conn| {
                     let params = rusqlite::named_params! {"$1": reference, "$2": session_id};
-                    rusqlite::OptionalExtension::optional(conn.prepare_cached(SQL)?.query_row(
-                        params,
-                        |row| {
-                            Ok(Account {
-                                id: row.get(0)?,
-                                username: row.get(1)?,
-                                password_hash: row.get(2)?,
-                                is_admin: row.get(3)?,
-                                disabled: row.get(4)?,
-                            })
-                        },
-                    ))
+                    let account =
+                        conn.prepare_cached(SQL)?.query_row(params, |row| Account::from_sqlite(row, 0));
+                    rusqlite::OptionalExtension::optional(account)
                 })
                 .await
         }

@@ -22,6 +22,7 @@ use tower_sessions::session_store::{self, SessionStore};
 
 use crate::config::SessionStoreChoice;
 use crate::db::Db;
+use crate::db::users::Account;
 
 /// The session store `--session-store` chose.
 #[derive(Debug, Clone)]
@@ -39,6 +40,23 @@ trait Backend: SessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         Ok(())
     }
+
+    /// `id`'s live record with the index row that points at it and that row's account, read
+    /// in one statement. `None` when there is no such record, and from stores that keep
+    /// records away from the database (the caller then loads the record and the account one
+    /// after the other).
+    async fn load_indexed(&self, _id: &Id) -> session_store::Result<Option<Indexed>> {
+        Ok(None)
+    }
+}
+
+/// A session record read together with what the per-user index says about it.
+#[derive(Debug)]
+pub struct Indexed {
+    pub record: Record,
+    /// The reference of the index row pointing at this session, and that row's account;
+    /// `None` when no row points at it (revoked, or rotated to a new id).
+    pub account: Option<(String, Account)>,
 }
 
 impl Store {
@@ -67,6 +85,11 @@ impl Store {
     pub async fn delete_expired(&self) -> session_store::Result<()> {
         self.0.delete_expired().await
     }
+
+    /// See [`Backend::load_indexed`].
+    pub async fn load_indexed(&self, id: &Id) -> session_store::Result<Option<Indexed>> {
+        self.0.load_indexed(id).await
+    }
 }
 
 #[async_trait]
@@ -91,6 +114,10 @@ impl SessionStore for Store {
 /// The records' encoding, as every tower-sessions store writes them.
 fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
     rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))
+}
+
+fn decode(data: &[u8]) -> session_store::Result<Record> {
+    rmp_serde::from_slice(data).map_err(|err| session_store::Error::Decode(err.to_string()))
 }
 
 fn backend_error(err: impl std::fmt::Display) -> session_store::Error {

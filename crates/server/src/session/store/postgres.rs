@@ -7,8 +7,9 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::PostgresStore;
 
-use super::{Backend, update_in_database};
+use super::{Backend, Indexed, backend_error, decode, update_in_database};
 use crate::db::Db;
+use crate::db::users::Account;
 
 #[derive(Debug, Clone)]
 pub struct PostgresSessions {
@@ -30,6 +31,47 @@ impl PostgresSessions {
 impl Backend for PostgresSessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
         self.store.delete_expired().await
+    }
+
+    /// One round trip instead of two for every signed-in request.
+    async fn load_indexed(&self, id: &Id) -> session_store::Result<Option<Indexed>> {
+        const SQL: &str = r#"SELECT s.data, x.reference,
+                u.id, u.username, u.password_hash, u.is_admin, u.disabled
+            FROM "tower_sessions"."session" s
+            LEFT JOIN user_sessions x ON x.session_id = s.id
+            LEFT JOIN users u ON u.id = x.user_id
+            WHERE s.id = $1 AND s.expiry_date > $2"#;
+        type Row = (
+            Vec<u8>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<bool>,
+            Option<bool>,
+        );
+        let Db::Postgres { pool, .. } = &self.db else { return Ok(None) };
+        let row: Option<Row> = sqlx::query_as(SQL)
+            .bind(id.to_string())
+            .bind(time::OffsetDateTime::now_utc())
+            .fetch_optional(pool)
+            .await
+            .map_err(backend_error)?;
+        let Some((data, reference, user_id, username, password_hash, is_admin, disabled)) = row else {
+            return Ok(None);
+        };
+        let account = match (reference, user_id, username, password_hash, is_admin, disabled) {
+            (
+                Some(reference),
+                Some(id),
+                Some(username),
+                Some(password_hash),
+                Some(is_admin),
+                Some(disabled),
+            ) => Some((reference, Account { id, username, password_hash, is_admin, disabled })),
+            _ => None,
+        };
+        Ok(Some(Indexed { record: decode(&data)?, account }))
     }
 }
 
