@@ -8,8 +8,12 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 pub enum Page {
     Library,
     SignIn,
+    /// The second step of signing in (two-step sign-in): the code.
+    SignInCode,
     SignUp,
     Account,
+    /// Opened from a password-reset link.
+    ResetPassword,
 }
 
 impl Page {
@@ -17,14 +21,21 @@ impl Page {
         match self {
             Self::Library => "/",
             Self::SignIn => "/sign-in",
+            Self::SignInCode => "/sign-in/code",
             Self::SignUp => "/sign-up",
             Self::Account => "/account",
+            Self::ResetPassword => "/reset-password",
         }
     }
 
     /// The sign-in page, coming back to `next` afterwards.
     pub fn sign_in_then(next: &str) -> String {
-        format!("{}?next={}", Self::SignIn.path(), encode_component(next))
+        Self::SignIn.then(next)
+    }
+
+    /// This page, going on to `next` afterwards.
+    pub fn then(self, next: &str) -> String {
+        format!("{}?next={}", self.path(), encode_component(next))
     }
 }
 

@@ -4,6 +4,8 @@ pub mod device;
 pub mod password;
 pub mod policy;
 pub mod throttle;
+pub mod token;
+pub mod two_factor;
 
 use shared::validate;
 

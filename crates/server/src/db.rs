@@ -6,11 +6,13 @@
 
 pub mod counters;
 pub mod devices;
+pub mod links;
 mod readers;
 pub mod redis;
 pub mod sessions;
 mod shared_reads;
 pub mod tracks;
+pub mod two_factor;
 pub mod users;
 
 use std::str::FromStr;

@@ -19,6 +19,14 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("Not authenticated")]
     NotAuthenticated,
+    /// The password was right; the session waits for a code (`POST /login/second-factor`).
+    #[error("Enter the code from your authenticator app to finish signing in")]
+    SecondFactorRequired,
+    /// A wrong, used or expired code at the second step of signing in.
+    #[error("That code is not right. Try the current one, or a recovery code.")]
+    InvalidCode,
+    #[error("Two-step sign-in is not on for this account")]
+    TwoFactorOff,
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -76,6 +84,9 @@ impl ApiError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             Self::NotAuthenticated => (StatusCode::UNAUTHORIZED, "not_authenticated"),
+            Self::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second_factor_required"),
+            Self::InvalidCode => (StatusCode::UNAUTHORIZED, "invalid_code"),
+            Self::TwoFactorOff => (StatusCode::CONFLICT, "two_factor_off"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

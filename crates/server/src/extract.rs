@@ -160,7 +160,8 @@ where
     }
 }
 
-/// Signed in or not: `None` without a valid session, errors (a backend down) still fail.
+/// Signed in or not: `None` without a valid session (or with one still waiting for its second
+/// step), errors (a backend down) still fail.
 impl<S> OptionalFromRequestParts<S> for CurrentUser
 where
     AppState: FromRef<S>,
@@ -171,7 +172,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
         match <Self as FromRequestParts<S>>::from_request_parts(parts, state).await {
             Ok(user) => Ok(Some(user)),
-            Err(ApiError::NotAuthenticated) => Ok(None),
+            Err(ApiError::NotAuthenticated | ApiError::SecondFactorRequired) => Ok(None),
             Err(err) => Err(err),
         }
     }

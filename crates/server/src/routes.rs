@@ -5,6 +5,7 @@ pub mod account;
 pub mod health;
 pub mod login;
 pub mod tracks;
+pub mod two_factor;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
@@ -26,6 +27,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
     tags(
         (name = "account", description = "Signing in and out, the signed-in user"),
         (name = "sessions", description = "The signed-in user's sessions"),
+        (name = "two-step sign-in", description = "Authenticator codes and recovery codes"),
         (name = "tracks", description = "The catalogue"),
         (name = "operations", description = "Probes"),
     )
@@ -60,6 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let accounts = OpenApiRouter::new()
         .merge(login::router())
         .merge(account::router())
+        .merge(two_factor::router())
         .layer(DefaultBodyLimit::max(AUTH_BODY_LIMIT))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

@@ -37,9 +37,10 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use crate::clock::{self, millis, now_millis};
 use crate::config::{Config, SameSite, SessionConfig};
+use crate::auth::two_factor;
 use crate::db::users::Account;
 use crate::db::{self, Db};
-use crate::error::Result;
+use crate::error::{ApiError, Result};
 
 pub use epoch::CredentialEpoch;
 pub use store::Store;
@@ -80,6 +81,28 @@ const SIGNED_IN: &str = "signed_in";
 
 /// "Last seen" is kept to this resolution, so activity costs a write at most this often.
 const SEEN_RESOLUTION_MS: i64 = 5 * 60 * 1000;
+
+/// The session key of a sign-in whose password was right, waiting for its second step.
+const PENDING: &str = "pending";
+
+/// How long a sign-in waits for its second step.
+const PENDING_FOR_MS: i64 = 5 * 60 * 1000;
+
+/// A sign-in waiting for its second step: the session can do nothing but take a code, or end.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    pub user_id: i64,
+    /// The account's credentials when the password was checked.
+    epoch: CredentialEpoch,
+    /// Unix milliseconds.
+    until: i64,
+}
+
+/// The session key of an authenticator key offered for enrolment, not yet confirmed.
+const OFFERED_KEY: &str = "offered_key";
+
+/// How long an expired one-time link is kept.
+const LINKS_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// What a signed-in session stores.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,6 +165,7 @@ impl Sessions {
         if let Some(previous) = session.get::<SignedIn>(SIGNED_IN).await? {
             db::sessions::delete(&self.db, &previous.reference).await?;
         }
+        session.remove_value(PENDING).await?;
         session.cycle_id().await?;
         let now = now_millis();
         let hard_end = now.saturating_add(millis(self.config.lifetime));
@@ -172,7 +196,8 @@ impl Sessions {
 
     /// The account signed in on this session, if the session is still valid (see the module
     /// doc). May write: an invalid session is ended, and the idle deadline slides when less
-    /// than half of it remains, after every check has passed.
+    /// than half of it remains, after every check has passed. A session waiting for its
+    /// second step fails with [`ApiError::SecondFactorRequired`].
     pub async fn resume(&self, session: &Session) -> Result<Option<(Account, SignedIn)>> {
         let Some((signed_in, account)) = self.read(session).await? else {
             return Ok(None);
@@ -205,6 +230,63 @@ impl Sessions {
         Ok(Some((account, signed_in)))
     }
 
+    /// The password was right and a code must follow: the session, under a fresh id, holds
+    /// only that (anything it was signed in as before is ended) for five minutes.
+    pub async fn start_pending(&self, session: &Session, account: &Account) -> Result<()> {
+        if let Some(previous) = session.get::<SignedIn>(SIGNED_IN).await? {
+            db::sessions::delete(&self.db, &previous.reference).await?;
+        }
+        session.clear().await;
+        session.cycle_id().await?;
+        let until = now_millis().saturating_add(PENDING_FOR_MS);
+        session.set_expiry(Some(Expiry::AtDateTime(clock::from_millis(until))));
+        let pending = Pending { user_id: account.id, epoch: CredentialEpoch::of(account), until };
+        session.insert(PENDING, &pending).await?;
+        session.save().await?;
+        Ok(())
+    }
+
+    /// The sign-in waiting on this session for its second step, while it may still take one.
+    pub async fn pending(&self, session: &Session) -> Result<Option<Pending>> {
+        let pending = session.get::<Pending>(PENDING).await?;
+        Ok(pending.filter(|pending| pending.until > now_millis()))
+    }
+
+    /// Finishes a pending sign-in for `account` (read after the code was checked): signed in
+    /// under yet another id, unless the account changed credentials or was disabled since
+    /// the password was checked.
+    pub async fn finish_pending(
+        &self,
+        session: &Session,
+        pending: &Pending,
+        account: &Account,
+        client: &ClientInfo,
+    ) -> Result<bool> {
+        if account.id != pending.user_id || account.disabled || !pending.epoch.is_current_for(account) {
+            self.end(session).await?;
+            return Ok(false);
+        }
+        self.start(session, account, client).await?;
+        Ok(true)
+    }
+
+    /// Keeps an authenticator key offered for enrolment in the (server-side) session until
+    /// the user confirms it with a code; a new offer replaces it.
+    pub async fn offer_key(&self, session: &Session, secret: &[u8]) -> Result<()> {
+        session.insert(OFFERED_KEY, two_factor::encode_secret(secret)).await?;
+        Ok(())
+    }
+
+    /// The key offered on this session, taken out of it when `take`.
+    pub async fn offered_key(&self, session: &Session, take: bool) -> Result<Option<Vec<u8>>> {
+        let offered = if take {
+            session.remove::<String>(OFFERED_KEY).await?
+        } else {
+            session.get::<String>(OFFERED_KEY).await?
+        };
+        Ok(offered.as_deref().and_then(two_factor::decode_secret))
+    }
+
     /// What the session holds, and the account its index row names if that row is this
     /// session's. Where the store lives in the database, one statement reads both;
     /// otherwise (and when there is no record, so that tower-sessions forgets the cookie as
@@ -215,6 +297,9 @@ impl Sessions {
             && let Some(indexed) = self.store.load_indexed(&id).await?
         {
             let Some(value) = indexed.record.data.get(SIGNED_IN) else {
+                if indexed.record.data.contains_key(PENDING) {
+                    return Err(ApiError::SecondFactorRequired);
+                }
                 return Ok(None);
             };
             let signed_in = SignedIn::deserialize(value).context("a session's sign-in does not decode")?;
@@ -225,6 +310,9 @@ impl Sessions {
             return Ok(Some((signed_in, account)));
         }
         let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await? else {
+            if self.pending(session).await?.is_some() {
+                return Err(ApiError::SecondFactorRequired);
+            }
             return Ok(None);
         };
         let session_id = session.id().context("a loaded session has an id")?.to_string();
@@ -319,6 +407,10 @@ impl Sessions {
             }
             if let Err(err) = db::devices::delete_expired(&self.db, now_millis()).await {
                 tracing::error!(%err, "cannot delete expired device cookies");
+            }
+            // Kept a week past their deadline, so that opening one still says it expired.
+            if let Err(err) = db::links::delete_expired(&self.db, now_millis() - LINKS_KEPT_MS).await {
+                tracing::error!(%err, "cannot delete expired one-time links");
             }
         }
     }

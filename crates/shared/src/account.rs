@@ -48,6 +48,9 @@ pub struct SignupForm {
     /// Counted after Unicode NFKC normalisation; breached passwords are refused.
     #[cfg_attr(feature = "openapi", schema(min_length = 15, max_length = 128))]
     pub password: String,
+    /// An invitation link's token (its fragment): signs up even with sign-up closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<String>,
 }
 
 impl std::fmt::Debug for SignupForm {
@@ -55,6 +58,7 @@ impl std::fmt::Debug for SignupForm {
         f.debug_struct("SignupForm")
             .field("username", &self.username)
             .field("password", &"[redacted]")
+            .field("invitation", &self.invitation.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }

@@ -6,11 +6,19 @@
 
 pub mod account;
 pub mod error;
+pub mod links;
 pub mod navigation;
 pub mod track;
+pub mod two_factor;
 pub mod validate;
 
 pub use account::{LoginForm, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
 pub use error::{ErrorBody, FieldErrors};
+pub use links::{
+    InvitationRequest, LinkPurpose, LinkState, LinkStatus, OneTimeLink, PasswordReset, ResetLinkRequest,
+};
 pub use navigation::safe_next;
 pub use track::{ListQuery, NewTrack, Track, TrackUpdate};
+pub use two_factor::{
+    CodeForm, RecoveryCodes, SecondFactorRequired, TwoFactorChange, TwoFactorSetup, TwoFactorStatus,
+};

@@ -54,7 +54,7 @@ pub fn SignUpPage() -> impl IntoView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let form = SignupForm { username: username.get_untracked(), password: password.get_untracked() };
+        let form = SignupForm { username: username.get_untracked(), password: password.get_untracked(), invitation: None };
         create.submit(form.validate().map(|()| form.clone()));
     };
 

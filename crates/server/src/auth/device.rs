@@ -3,19 +3,15 @@
 //! guessing from many addresses has used up the account's shared ceiling, the owner's devices
 //! still sign in on a budget of their own (see `throttle`).
 //!
-//! The cookie is `selector.verifier`, 128 random bits each; the database keeps the selector
-//! and a SHA-256 of the verifier, compared in constant time (SECURITY.md 30), so a stolen
-//! table mints no cookies and response times do not tell how much of a guess was right.
+//! The cookie is a [`Token`], `selector.verifier`; the database keeps the selector and the
+//! verifier's digest (see `token`).
 
 use std::time::Duration;
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::http::{HeaderMap, HeaderValue, header};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use tower_sessions::cookie::{Cookie, SameSite};
+
+use super::token::Token;
 
 use crate::clock::{millis, now_millis};
 use crate::db::{self, Db};
@@ -31,22 +27,22 @@ pub fn cookie_name(secure: bool) -> &'static str {
 
 /// The selector of the device cookie on this request, if it is a valid one for `username`.
 pub async fn recognise(db: &Db, headers: &HeaderMap, name: &str, username: &str) -> Result<Option<String>> {
-    let Some((selector, verifier)) = presented(headers, name) else {
+    let Some(token) = presented(headers, name) else {
         return Ok(None);
     };
-    let Some(device) = db::devices::find(db, &selector, now_millis()).await? else {
+    let Some(device) = db::devices::find(db, &token.selector, now_millis()).await? else {
         return Ok(None);
     };
-    let matches: bool = digest(&verifier).ct_eq(device.verifier_digest.as_slice()).into();
-    Ok((matches && device.username == username).then_some(selector))
+    let matches = token.matches(&device.verifier_digest);
+    Ok((matches && device.username == username).then_some(token.selector))
 }
 
 /// Trusts this browser as a device of `user_id`; returns the `Set-Cookie` header value.
 pub async fn remember(db: &Db, user_id: i64, name: &'static str, secure: bool) -> Result<HeaderValue> {
-    let (selector, verifier) = (URL_SAFE_NO_PAD.encode(random_bits()), random_bits());
+    let token = Token::new();
     let expires_at = now_millis().saturating_add(millis(LIFETIME));
-    db::devices::insert(db, &selector, &digest(&verifier), user_id, expires_at).await?;
-    let cookie = Cookie::build((name, format!("{selector}.{}", URL_SAFE_NO_PAD.encode(verifier))))
+    db::devices::insert(db, &token.selector, &token.verifier_digest(), user_id, expires_at).await?;
+    let cookie = Cookie::build((name, token.to_string()))
         .path("/")
         .http_only(true)
         .secure(secure)
@@ -56,8 +52,8 @@ pub async fn remember(db: &Db, user_id: i64, name: &'static str, secure: bool) -
     Ok(HeaderValue::from_str(&cookie.to_string()).map_err(anyhow::Error::from)?)
 }
 
-/// The well-formed `selector.verifier` pair of the cookie `name`, if the request has one.
-fn presented(headers: &HeaderMap, name: &str) -> Option<(String, Vec<u8>)> {
+/// The well-formed token of the cookie `name`, if the request has one.
+fn presented(headers: &HeaderMap, name: &str) -> Option<Token> {
     let value = headers
         .get_all(header::COOKIE)
         .iter()
@@ -67,20 +63,7 @@ fn presented(headers: &HeaderMap, name: &str) -> Option<(String, Vec<u8>)> {
         .find(|cookie| cookie.name() == name)?
         .value()
         .to_owned();
-    let (selector, verifier) = value.split_once('.')?;
-    let selector_ok = URL_SAFE_NO_PAD.decode(selector).is_ok_and(|bytes| bytes.len() == 16);
-    let verifier = URL_SAFE_NO_PAD.decode(verifier).ok().filter(|bytes| bytes.len() == 16)?;
-    selector_ok.then(|| (selector.to_owned(), verifier))
-}
-
-fn digest(verifier: &[u8]) -> [u8; 32] {
-    Sha256::digest(verifier).into()
-}
-
-fn random_bits() -> [u8; 16] {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    bytes
+    Token::parse(&value)
 }
 
 #[cfg(test)]
@@ -89,11 +72,12 @@ mod tests {
 
     #[test]
     fn only_a_well_formed_cookie_of_that_name_is_presented() {
-        let token = URL_SAFE_NO_PAD.encode(random_bits());
-        let good = format!("other=1; device={token}.{token}");
+        let token = Token::new();
+        let good = format!("other=1; device={token}");
         let headers: HeaderMap =
             [(header::COOKIE, HeaderValue::from_str(&good).expect("value"))].into_iter().collect();
-        assert_eq!(presented(&headers, "device").map(|(selector, _)| selector), Some(token.clone()));
+        assert_eq!(presented(&headers, "device"), Some(token.clone()));
+        let token = token.selector;
         assert!(presented(&headers, "__Host-device").is_none());
         for bad in
             ["device=abc.def", "device=", &format!("device={token}"), &format!("device={token}.{token}x")]

@@ -17,6 +17,8 @@
 //!   - A, summed over all such clients: `--login-max-failures-per-account`, the ceiling on
 //!     guessing spread over many addresses.
 //!
+//! A second-step code (two-step sign-in) counts on counters of its own (`begin_code`).
+//!
 //! A sign-up counts against its client network (`--signup-max-per-client`) before hashing.
 //! A client network is an IPv4 address or an IPv6 /64 (`client::network`).
 //!
@@ -78,6 +80,19 @@ impl LoginThrottle {
             ],
         };
         self.reserve(limits).await
+    }
+
+    /// Counts a second-step code for `username` from `client`, or refuses it. Codes have
+    /// counters of their own, which a right password does not clear (else re-entering the
+    /// password would reset the guessing of codes): per (account, client network)
+    /// `--login-max-failures`, and per account four times that.
+    pub async fn begin_code(&self, username: &str, client: IpAddr) -> Result<Attempt> {
+        let network = client::network(client);
+        self.reserve(vec![
+            (self.key("code-pair", &format!("{network}/{username}")), self.config.max_failures),
+            (self.key("code-account", username), self.config.max_failures.saturating_mul(4)),
+        ])
+        .await
     }
 
     /// Counts a sign-up from `client` (never taken back), or refuses it.

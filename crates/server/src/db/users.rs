@@ -76,6 +76,11 @@ pub async fn find_by_session(db: &Db, reference: &str, session_id: &str) -> supe
     }
 }
 
+pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<Account>> {
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
+    on_backend!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+}
+
 /// `username` must already be normalised.
 pub async fn find_by_username(db: &Db, username: &str) -> sqlx::Result<Option<Account>> {
     const SQL: &str = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");

@@ -116,20 +116,9 @@ async fn change_password(
     FormOrJson(change): FormOrJson<PasswordChange>,
 ) -> Result<Json<SuccessBody>> {
     change.validate().map_err(ApiError::invalid_fields)?;
-    // Guessing the current password from a stolen session is throttled like sign-in.
-    let attempt = state.throttle.begin_sign_in(&account.username, client, None).await?;
-    let verdict = match state.passwords.verify(&change.current_password, Some(&account.password_hash)).await {
-        Ok(verdict) => verdict,
-        Err(err) => {
-            state.throttle.abandoned(attempt).await?;
-            return Err(err.into());
-        }
-    };
-    if !verdict.matches {
-        tracing::warn!(event = "password_change_refused", user_id = account.id, %client, "wrong current password");
+    if !password_confirmed(&state, &account, client, &change.current_password).await? {
         return Err(field_error("current_password", "is not your current password".into()));
     }
-    state.throttle.succeeded(attempt).await?;
     policy::check_new_password(&change.new_password, &account.username)
         .map_err(|m| field_error("new_password", m))?;
     let hash = state.passwords.hash(&change.new_password).await?;
@@ -141,6 +130,30 @@ async fn change_password(
     state.sessions.rotate(&session, &signed_in, &account).await?;
     tracing::info!(event = "password_changed", user_id = account.id, revoked, %client, "password changed");
     Ok(Json(SuccessBody::OK))
+}
+
+/// Whether `password` is the signed-in `account`'s, asked again before a sensitive change.
+/// Guessing it from a stolen session is throttled like sign-in, and a wrong one is logged.
+pub(super) async fn password_confirmed(
+    state: &AppState,
+    account: &db::users::Account,
+    client: IpAddr,
+    password: &str,
+) -> Result<bool> {
+    let attempt = state.throttle.begin_sign_in(&account.username, client, None).await?;
+    let verdict = match state.passwords.verify(password, Some(&account.password_hash)).await {
+        Ok(verdict) => verdict,
+        Err(err) => {
+            state.throttle.abandoned(attempt).await?;
+            return Err(err.into());
+        }
+    };
+    if !verdict.matches {
+        tracing::warn!(event = "password_confirmation_refused", user_id = account.id, %client, "wrong current password");
+        return Ok(false);
+    }
+    state.throttle.succeeded(attempt).await?;
+    Ok(true)
 }
 
 /// The signed-in user's active sessions.

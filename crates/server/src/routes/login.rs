@@ -1,17 +1,18 @@
 //! Signing in and out: `POST /login`, `POST /logout`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontend::Page;
 use serde::Deserialize;
-use shared::{ErrorBody, LoginForm, SuccessBody, safe_next, validate};
+use shared::{CodeForm, ErrorBody, LoginForm, SecondFactorRequired, SuccessBody, safe_next, validate};
 use tower_sessions::Session;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Refused;
-use crate::auth::device;
+use crate::auth::{device, two_factor};
+use crate::db::users::Account;
 use crate::error::{ApiError, Result};
 use crate::extract::{ClientAddr, FormOrJson, Json, Navigation, Query};
 use crate::session::ClientInfo;
@@ -23,7 +24,7 @@ use crate::{auth, db, metrics};
 const UNKNOWN: &str = "(no such account)";
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout))
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(second_factor)).routes(routes!(logout))
 }
 
 /// Where a browser goes after signing in with the page's own form.
@@ -40,6 +41,10 @@ pub struct After {
 /// `id` cookie, `HttpOnly`, `SameSite=Strict`) and, on a browser not yet known for this
 /// account, sets the `device` cookie that keeps its own budget of failed sign-ins.
 ///
+/// With two-step sign-in on, a right password answers 202 instead: the session (new id)
+/// waits five minutes for a code at `POST /login/second-factor`, and can do nothing else
+/// (`GET /users/me` is 401 with code `second_factor_required`).
+///
 /// A browser posting the sign-in page's form itself (no JavaScript: `Sec-Fetch-Mode:
 /// navigate`, or `Accept: text/html` first) gets pages instead of JSON: 303 to `next` on
 /// success, or the sign-in page again with the message and the username, under the same
@@ -51,7 +56,8 @@ pub struct After {
     )),
     responses(
         (status = 200, description = "Signed in; the session cookie is set", body = SuccessBody),
-        (status = 303, description = "Signed in, from a browser's form post: to `next`"),
+        (status = 202, description = "Password right; a code must follow at /login/second-factor", body = SecondFactorRequired),
+        (status = 303, description = "Signed in, from a browser's form post: to `next` (or to the code page)"),
         (status = 401, description = "Incorrect username or password", body = ErrorBody),
         (status = 403, description = "Cross-site request refused", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
@@ -70,15 +76,19 @@ async fn login(
     FormOrJson(form): FormOrJson<LoginForm>,
 ) -> Result<Response> {
     let Some(pages) = navigation.pages(&state) else {
-        let device_cookie = sign_in(&state, client, &headers, &session, form).await?;
-        return Ok(with_cookie(Json(SuccessBody::OK).into_response(), device_cookie));
+        return Ok(match sign_in(&state, client, &headers, &session, form).await? {
+            Step::SignedIn(device_cookie) => with_cookie(Json(SuccessBody::OK).into_response(), device_cookie),
+            Step::NeedsCode => {
+                (StatusCode::ACCEPTED, Json(SecondFactorRequired { second_factor_required: true }))
+                    .into_response()
+            }
+        });
     };
     let typed = form.username.clone();
+    let next = safe_next(after.next.as_deref(), LOCAL);
     match sign_in(&state, client, &headers, &session, form).await {
-        Ok(device_cookie) => {
-            let to_next = Redirect::to(&safe_next(after.next.as_deref(), LOCAL)).into_response();
-            Ok(with_cookie(to_next, device_cookie))
-        }
+        Ok(Step::SignedIn(device_cookie)) => Ok(with_cookie(Redirect::to(&next).into_response(), device_cookie)),
+        Ok(Step::NeedsCode) => Ok(Redirect::to(&Page::SignInCode.then(&next)).into_response()),
         Err(refused) => {
             let page = match after.next {
                 Some(next) => Page::sign_in_then(&next),
@@ -87,6 +97,81 @@ async fn login(
             Ok(pages.refused(state.clone(), &page, typed, refused).await)
         }
     }
+}
+
+/// Finish signing in with a code (two-step sign-in).
+///
+/// After `POST /login` answered 202: a code from the authenticator app (each usable once;
+/// the current one, or one step either side) or one of the recovery codes (used up). Right:
+/// signed in under yet another session id. Wrong codes are throttled per account and client
+/// on counters of their own, and logged.
+///
+/// A browser posting the code page's form itself gets 303 to `next`, or the page again.
+#[utoipa::path(post, path = "/login/second-factor", tag = "account", params(After),
+    request_body(content(
+        (CodeForm = "application/x-www-form-urlencoded"),
+        (CodeForm = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = SuccessBody),
+        (status = 303, description = "Signed in, from a browser's form post: to `next`"),
+        (status = 401, description = "No sign-in is waiting for a code (`not_authenticated`), or the code is wrong or used (`invalid_code`)", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused", body = ErrorBody),
+        (status = 422, description = "No code", body = ErrorBody),
+        (status = 429, description = "Too many wrong codes; see Retry-After", body = ErrorBody),
+        (status = 503, description = "A backend is unavailable", body = ErrorBody),
+    ))]
+async fn second_factor(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    navigation: Navigation,
+    Query(after): Query<After>,
+    headers: HeaderMap,
+    session: Session,
+    FormOrJson(form): FormOrJson<CodeForm>,
+) -> Result<Response> {
+    let Some(pages) = navigation.pages(&state) else {
+        let device_cookie = finish_sign_in(&state, client, &headers, &session, &form).await?;
+        return Ok(with_cookie(Json(SuccessBody::OK).into_response(), device_cookie));
+    };
+    match finish_sign_in(&state, client, &headers, &session, &form).await {
+        Ok(device_cookie) => {
+            let to_next = Redirect::to(&safe_next(after.next.as_deref(), LOCAL)).into_response();
+            Ok(with_cookie(to_next, device_cookie))
+        }
+        Err(refused) => {
+            let page = match after.next {
+                Some(next) => Page::SignInCode.then(&next),
+                None => Page::SignInCode.path().to_owned(),
+            };
+            Ok(pages.refused(state.clone(), &page, String::new(), refused).await)
+        }
+    }
+}
+
+/// Checks the code for the sign-in waiting on this session and finishes it; returns the
+/// device cookie to set on a browser not yet known for this account.
+async fn finish_sign_in(
+    state: &AppState,
+    client: std::net::IpAddr,
+    headers: &HeaderMap,
+    session: &Session,
+    form: &CodeForm,
+) -> Result<Option<HeaderValue>> {
+    form.validate().map_err(ApiError::invalid_fields)?;
+    let pending = state.sessions.pending(session).await?.ok_or(ApiError::NotAuthenticated)?;
+    let account = db::users::find_by_id(&state.db, pending.user_id).await?.ok_or(ApiError::NotAuthenticated)?;
+    let Some(proof) = two_factor::check_throttled(&state.db, &state.throttle, &account, client, &form.code).await?
+    else {
+        metrics::login("second_factor_failure");
+        return Err(ApiError::InvalidCode);
+    };
+    if !state.sessions.finish_pending(session, &pending, &account, &ClientInfo::new(client, headers)).await? {
+        return Err(ApiError::NotAuthenticated);
+    }
+    metrics::login("success");
+    tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, second_factor = ?proof, "signed in");
+    device_cookie_for(state, headers, &account).await
 }
 
 /// `response` setting `cookie` too, when there is one.
@@ -100,15 +185,22 @@ fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response 
 /// The origin `next` is resolved against: only its path is ever kept, so any will do.
 const LOCAL: &str = "http://tracklist.invalid";
 
-/// Signs in: starts the session, and returns the device cookie to set on a browser not yet
-/// known for this account.
+/// Where a right password leads.
+enum Step {
+    /// Signed in; the device cookie to set on a browser not yet known for this account.
+    SignedIn(Option<HeaderValue>),
+    /// Two-step sign-in is on: the session waits for a code.
+    NeedsCode,
+}
+
+/// Checks the password and starts the session: signed in, or waiting for a code.
 async fn sign_in(
     state: &AppState,
     client: std::net::IpAddr,
     headers: &HeaderMap,
     session: &Session,
     form: LoginForm,
-) -> Result<Option<HeaderValue>> {
+) -> Result<Step> {
     form.validate().map_err(ApiError::invalid_fields)?;
     let username = validate::normalize_username(&form.username);
     let device_cookie = device::cookie_name(state.config.secure_cookies);
@@ -143,17 +235,26 @@ async fn sign_in(
             return Err(err);
         }
     };
-    metrics::login("success");
     state.throttle.succeeded(attempt).await?;
+    if db::two_factor::find(&state.db, account.id).await?.is_some() {
+        state.sessions.start_pending(session, &account).await?;
+        tracing::info!(event = "login_password_accepted", user_id = account.id, %client, "password right; waiting for the code");
+        return Ok(Step::NeedsCode);
+    }
+    metrics::login("success");
     state.sessions.start(session, &account, &ClientInfo::new(client, headers)).await?;
-    let new_device = match device {
-        Some(_) => None,
-        None => {
-            Some(device::remember(&state.db, account.id, device_cookie, state.config.secure_cookies).await?)
-        }
-    };
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
-    Ok(new_device)
+    Ok(Step::SignedIn(device_cookie_for(state, headers, &account).await?))
+}
+
+/// The device cookie to set after `account` signed in, if this browser is not yet known
+/// as one of its devices.
+async fn device_cookie_for(state: &AppState, headers: &HeaderMap, account: &Account) -> Result<Option<HeaderValue>> {
+    let name = device::cookie_name(state.config.secure_cookies);
+    if device::recognise(&state.db, headers, name, &account.username).await?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(device::remember(&state.db, account.id, name, state.config.secure_cookies).await?))
 }
 
 /// Sign out.

@@ -24,4 +24,5 @@ mod sessions;
 mod site;
 mod throttling;
 mod tracks;
+mod two_factor;
 mod users;
