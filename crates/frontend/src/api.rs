@@ -3,8 +3,9 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use shared::{
-    ErrorBody, ListQuery, LoginForm, NewTrack, PasswordChange, SessionInfo, SignupForm, SuccessBody, Track,
-    TrackUpdate, User,
+    CodeForm, ErrorBody, LinkStatus, ListQuery, LoginForm, NewTrack, PasswordChange, PasswordReset,
+    RecoveryCodes, SessionInfo, SignupForm, SuccessBody, Track, TrackUpdate, TwoFactorChange, TwoFactorSetup,
+    TwoFactorStatus, User,
 };
 use web_sys::RequestCredentials;
 
@@ -22,19 +23,42 @@ pub async fn me() -> Result<Option<User>> {
     }
 }
 
+/// Where a right password leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginStep {
+    SignedIn,
+    /// Two-step sign-in: a code must follow (`second_factor`).
+    NeedsCode,
+}
+
 /// `POST /login`, urlencoded like the HTML form it replaces.
-pub async fn login(form: &LoginForm) -> Result<SuccessBody> {
+pub async fn login(form: &LoginForm) -> Result<LoginStep> {
     let body = format!(
         "username={}&password={}",
         encode_component(&form.username),
         encode_component(&form.password)
     );
-    let request = Request::post("/login")
+    let response = post_form("/login", body).await?;
+    if response.status() == 202 {
+        return Ok(LoginStep::NeedsCode);
+    }
+    answer::<SuccessBody>(response).await.map(|_| LoginStep::SignedIn)
+}
+
+/// `POST /login/second-factor`: the code that finishes a two-step sign-in.
+pub async fn second_factor(form: &CodeForm) -> Result<SuccessBody> {
+    let response =
+        post_form("/login/second-factor", format!("code={}", encode_component(&form.code))).await?;
+    answer(response).await
+}
+
+async fn post_form(path: &str, body: String) -> Result<Response> {
+    let request = Request::post(path)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .credentials(RequestCredentials::SameOrigin)
         .body(body)
         .map_err(|err| ClientError::Decode(err.to_string()))?;
-    answer(request.send().await).await
+    request.send().await.map_err(network)
 }
 
 pub async fn logout() -> Result<SuccessBody> {
@@ -64,6 +88,35 @@ pub async fn change_password(change: &PasswordChange) -> Result<SuccessBody> {
     send_json(Request::put("/users/me/password"), change).await
 }
 
+pub async fn two_factor_status() -> Result<TwoFactorStatus> {
+    send(Request::get("/users/me/two-factor")).await
+}
+
+pub async fn two_factor_setup() -> Result<TwoFactorSetup> {
+    send(Request::post("/users/me/two-factor/setup")).await
+}
+
+pub async fn two_factor_enable(change: &TwoFactorChange) -> Result<RecoveryCodes> {
+    send_json(Request::post("/users/me/two-factor/enable"), change).await
+}
+
+pub async fn two_factor_disable(change: &TwoFactorChange) -> Result<SuccessBody> {
+    send_json(Request::post("/users/me/two-factor/disable"), change).await
+}
+
+pub async fn regenerate_recovery_codes(form: &CodeForm) -> Result<RecoveryCodes> {
+    send_json(Request::post("/users/me/two-factor/recovery-codes"), form).await
+}
+
+/// `GET /links/{selector}`: whether a one-time link can still be used.
+pub async fn link_status(selector: &str) -> Result<LinkStatus> {
+    send(Request::get(&format!("/links/{}", encode_component(selector)))).await
+}
+
+pub async fn reset_password(reset: &PasswordReset) -> Result<SuccessBody> {
+    send_json(Request::post("/password-reset"), reset).await
+}
+
 #[cfg_attr(feature = "ssr", expect(dead_code, reason = "the server renders from its own services"))]
 pub async fn list_tracks(query: &ListQuery) -> Result<Vec<Track>> {
     let mut params = vec![("skip", query.skip.to_string()), ("limit", query.limit.to_string())];
@@ -86,7 +139,7 @@ pub async fn delete_track(id: i64) -> Result<SuccessBody> {
 }
 
 async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T> {
-    answer(request.credentials(RequestCredentials::SameOrigin).send().await).await
+    answer(request.credentials(RequestCredentials::SameOrigin).send().await.map_err(network)?).await
 }
 
 async fn send_json<T: DeserializeOwned>(request: RequestBuilder, body: &impl serde::Serialize) -> Result<T> {
@@ -94,11 +147,14 @@ async fn send_json<T: DeserializeOwned>(request: RequestBuilder, body: &impl ser
         .credentials(RequestCredentials::SameOrigin)
         .json(body)
         .map_err(|err| ClientError::Decode(err.to_string()))?;
-    answer(request.send().await).await
+    answer(request.send().await.map_err(network)?).await
 }
 
-async fn answer<T: DeserializeOwned>(response: std::result::Result<Response, gloo_net::Error>) -> Result<T> {
-    let response = response.map_err(|err| ClientError::Network(err.to_string()))?;
+fn network(err: gloo_net::Error) -> ClientError {
+    ClientError::Network(err.to_string())
+}
+
+async fn answer<T: DeserializeOwned>(response: Response) -> Result<T> {
     if response.ok() {
         return response.json().await.map_err(|err| ClientError::Decode(err.to_string()));
     }

@@ -10,7 +10,9 @@ use leptos_router::path;
 use crate::api;
 use crate::auth::{Auth, AuthState, use_auth};
 use crate::form::Submission;
-use crate::pages::{AccountPage, LibraryPage, NotFoundPage, SignInPage, SignUpPage};
+use crate::pages::{
+    AccountPage, LibraryPage, NotFoundPage, ResetPasswordPage, SignInCodePage, SignInPage, SignUpPage,
+};
 use crate::routes::Page;
 
 #[component]
@@ -27,6 +29,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=LibraryPage />
                     <Route path=path!("/sign-in") view=SignInPage />
+                    <Route path=path!("/sign-in/code") view=SignInCodePage />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage />
                     <Route path=path!("/sign-up") view=SignUpPage />
                     <Route path=path!("/account") view=AccountPage />
                 </Routes>

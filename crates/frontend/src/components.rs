@@ -3,7 +3,9 @@
 mod credentials;
 mod field;
 mod track_form;
+mod two_step;
 
 pub use credentials::CredentialFields;
 pub use field::{ErrorMessage, Field};
 pub use track_form::TrackForm;
+pub use two_step::TwoStepSettings;

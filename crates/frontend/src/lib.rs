@@ -14,6 +14,7 @@ mod components;
 mod data;
 mod error;
 mod form;
+mod link;
 mod pages;
 mod routes;
 

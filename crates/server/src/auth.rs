@@ -1,6 +1,7 @@
 //! Who is signing in: password hashing and the credential check.
 
 pub mod device;
+pub mod links;
 pub mod password;
 pub mod policy;
 pub mod throttle;

@@ -9,8 +9,9 @@ use shared::validate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::auth::password::Passwords;
-use crate::auth::{self, policy};
+use crate::auth::{self, links, policy};
 use crate::config::{self, Config, DatabaseConfig, HashingConfig, SessionConfig};
+use crate::db::links::Purpose;
 use crate::db::{self, Db, users::Account};
 use crate::session::{Sessions, Store};
 
@@ -72,6 +73,38 @@ pub enum UserAction {
     Enable { name: String },
     /// List the accounts.
     List,
+    /// Turn two-step sign-in off for a user who lost their app and recovery codes.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor { name: String },
+    /// Print a one-time link that sets a new password for a user (and signs out all of
+    /// their sessions when used).
+    ResetLink {
+        name: String,
+        /// How long the link works, like `1h` or `2days` (at most 30 days).
+        #[arg(long, default_value = "1h")]
+        valid: String,
+        #[command(flatten)]
+        site: SiteArgs,
+    },
+    /// Print a one-time link to sign up, which works even with sign-up closed.
+    Invite {
+        /// Make the new account an admin.
+        #[arg(long)]
+        admin: bool,
+        /// How long the link works, like `12h` or `7days` (at most 30 days).
+        #[arg(long, default_value = "7days")]
+        valid: String,
+        #[command(flatten)]
+        site: SiteArgs,
+    },
+}
+
+/// Where printed links point.
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The origin browsers reach the server at (as `serve --public-url`).
+    #[arg(long, env = "TRACKLIST_PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
+    public_url: String,
 }
 
 pub async fn run(args: UserArgs) -> anyhow::Result<()> {
@@ -118,6 +151,31 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             let account = find(&db, &name).await?;
             db::users::set_disabled(&db, account.id, false).await?;
             println!("enabled {}", account.username);
+        }
+        UserAction::ResetTwoFactor { name } => {
+            let account = find(&db, &name).await?;
+            if !db::two_factor::disable(&db, account.id).await? {
+                bail!("two-step sign-in is not on for {}", account.username);
+            }
+            tracing::info!(event = "two_factor_reset", user_id = account.id, username = %account.username, "two-step sign-in turned off by an admin");
+            println!("two-step sign-in turned off for {}", account.username);
+        }
+        UserAction::ResetLink { name, valid, site } => {
+            let account = find(&db, &name).await?;
+            let valid = links::validity(Some(&valid), links::RESET_VALID)
+                .map_err(|m| anyhow::anyhow!("--valid {m}"))?;
+            let link =
+                links::make(&db, &site.public_url, Purpose::Reset, Some(account.id), false, valid).await?;
+            println!("{}", link.link);
+            eprintln!("sets a new password for {}; works once, until {}", account.username, link.expires_at);
+        }
+        UserAction::Invite { admin, valid, site } => {
+            let valid = links::validity(Some(&valid), links::INVITE_VALID)
+                .map_err(|m| anyhow::anyhow!("--valid {m}"))?;
+            let link = links::make(&db, &site.public_url, Purpose::Invite, None, admin, valid).await?;
+            println!("{}", link.link);
+            let role = if admin { "an admin account" } else { "an account" };
+            eprintln!("signs up {role}; works once, until {}", link.expires_at);
         }
         UserAction::List => {
             println!("{:>6}  {:<32}  role", "id", "username");

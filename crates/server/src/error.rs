@@ -27,6 +27,9 @@ pub enum ApiError {
     InvalidCode,
     #[error("Two-step sign-in is not on for this account")]
     TwoFactorOff,
+    /// A one-time link that was used or expired.
+    #[error("{0}")]
+    LinkUnusable(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -87,6 +90,7 @@ impl ApiError {
             Self::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second_factor_required"),
             Self::InvalidCode => (StatusCode::UNAUTHORIZED, "invalid_code"),
             Self::TwoFactorOff => (StatusCode::CONFLICT, "two_factor_off"),
+            Self::LinkUnusable(_) => (StatusCode::GONE, "link_unusable"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod health;
+pub mod links;
 pub mod login;
 pub mod tracks;
 pub mod two_factor;
@@ -28,6 +29,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
         (name = "account", description = "Signing in and out, the signed-in user"),
         (name = "sessions", description = "The signed-in user's sessions"),
         (name = "two-step sign-in", description = "Authenticator codes and recovery codes"),
+        (name = "links", description = "One-time links: password resets and invitations"),
         (name = "tracks", description = "The catalogue"),
         (name = "operations", description = "Probes"),
     )
@@ -63,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(login::router())
         .merge(account::router())
         .merge(two_factor::router())
+        .merge(links::router())
         .layer(DefaultBodyLimit::max(AUTH_BODY_LIMIT))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

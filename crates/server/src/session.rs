@@ -35,9 +35,9 @@ use tower_sessions::session::Id;
 use tower_sessions::session_store::SessionStore;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
+use crate::auth::two_factor;
 use crate::clock::{self, millis, now_millis};
 use crate::config::{Config, SameSite, SessionConfig};
-use crate::auth::two_factor;
 use crate::db::users::Account;
 use crate::db::{self, Db};
 use crate::error::{ApiError, Result};

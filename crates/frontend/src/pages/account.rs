@@ -1,4 +1,4 @@
-//! Who am I, my sessions, my password (signing out is in the page header). Needs a session:
+//! Who am I, my sessions, my password, two-step sign-in (signing out is in the page header). Needs a session:
 //! signed-out visitors go to sign-in and come back.
 
 use leptos::prelude::*;
@@ -7,8 +7,9 @@ use leptos_router::components::Redirect;
 use shared::{PasswordChange, SessionInfo, validate};
 
 use crate::api;
+use crate::app::use_scripted;
 use crate::auth::{AuthState, use_auth};
-use crate::components::{ErrorMessage, Field};
+use crate::components::{ErrorMessage, Field, TwoStepSettings};
 use crate::data::Source;
 use crate::form::Submission;
 use crate::routes::{Page, encode_component};
@@ -16,6 +17,7 @@ use crate::routes::{Page, encode_component};
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let auth = use_auth();
+    let scripted = use_scripted();
     view! {
         <Title text="Account" />
         // On the server this is a redirect response; in the browser, a navigation.
@@ -43,6 +45,10 @@ pub fn AccountPage() -> impl IntoView {
         <Show when=move || auth.user().is_some()>
             <Sessions />
             <ChangePassword />
+        </Show>
+        // Made on request, so it needs the script: it appears once the page runs it.
+        <Show when=move || scripted.get() && auth.user().is_some()>
+            <TwoStepSettings />
         </Show>
     }
 }

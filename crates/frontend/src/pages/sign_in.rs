@@ -1,4 +1,5 @@
-//! Sign-in: username and password, posted as a form; back to `?next=` afterwards. Without
+//! Sign-in: username and password, posted as a form; back to `?next=` afterwards (by way of
+//! the code page when two-step sign-in is on). Without
 //! JavaScript the browser posts the form itself and the server answers 303 to `next`, or
 //! this page again with the error and the username.
 
@@ -9,7 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::{LoginForm, safe_next};
 
-use crate::api;
+use crate::api::{self, LoginStep};
 use crate::auth::{AuthState, use_auth};
 use crate::components::{CredentialFields, ErrorMessage};
 use crate::data::server_echo;
@@ -35,8 +36,14 @@ pub fn SignInPage() -> impl IntoView {
     let echo = server_echo();
     let username = RwSignal::new(echo.as_ref().map(|echo| echo.username.clone()).unwrap_or_default());
     let password = RwSignal::new(String::new());
-    let login =
-        Submission::new(|form: LoginForm| async move { api::login(&form).await }, move |_| auth.refresh());
+    let to_code = navigate.clone();
+    let login = Submission::new(
+        |form: LoginForm| async move { api::login(&form).await },
+        move |step| match step {
+            LoginStep::SignedIn => auth.refresh(),
+            LoginStep::NeedsCode => to_code(&Page::SignInCode.then(&next()), NavigateOptions::default()),
+        },
+    );
     if let Some(echo) = &echo {
         login.show(&echo.error);
     }

@@ -1,19 +1,23 @@
 //! Sign-up with the shared rules checked as you type, then straight into a session. Without
 //! JavaScript the browser posts the form to `POST /users`, and the server signs the new
 //! user in and answers 303 to the library, or this page again with the error.
+//!
+//! Opened from an invitation (`/sign-up#selector.verifier`, made by an admin), the form
+//! carries the invitation, which signs up even with sign-up closed.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
-use shared::{LoginForm, SignupForm, validate};
+use shared::{LinkPurpose, LinkState, LoginForm, SignupForm, validate};
 
 use crate::api;
 use crate::auth::use_auth;
 use crate::components::{CredentialFields, ErrorMessage};
 use crate::data::server_echo;
 use crate::form::Submission;
+use crate::link::{Opened, use_opened_link};
 use crate::routes::Page;
 
 #[component]
@@ -23,6 +27,15 @@ pub fn SignUpPage() -> impl IntoView {
     let echo = server_echo();
     let username = RwSignal::new(echo.as_ref().map(|echo| echo.username.clone()).unwrap_or_default());
     let password = RwSignal::new(String::new());
+    let opened = use_opened_link();
+    let invitation = Memo::new(move |_| match opened.get() {
+        Opened::Checked { token, status }
+            if status.purpose == LinkPurpose::Invite && status.state == LinkState::Valid =>
+        {
+            Some(token)
+        }
+        _ => None,
+    });
     let create = Submission::new(
         |form: SignupForm| async move {
             api::sign_up(&form).await?;
@@ -54,7 +67,11 @@ pub fn SignUpPage() -> impl IntoView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let form = SignupForm { username: username.get_untracked(), password: password.get_untracked(), invitation: None };
+        let form = SignupForm {
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+            invitation: invitation.get_untracked(),
+        };
         create.submit(form.validate().map(|()| form.clone()));
     };
 
@@ -62,6 +79,16 @@ pub fn SignUpPage() -> impl IntoView {
         <Title text="Sign up" />
         <section class="card narrow">
             <h1>"Create an account"</h1>
+            {move || match opened.get() {
+                Opened::Checked { status, .. } if status.state != LinkState::Valid => {
+                    Some(view! { <p class="error" data-testid="link-state">{format!("Invitation: {}", status.state.explain())}</p> }.into_any())
+                }
+                Opened::Failed(err) => Some(view! { <p class="error" data-testid="link-state">{err.message()}</p> }.into_any()),
+                _ if invitation.get().is_some() => {
+                    Some(view! { <p class="success" data-testid="link-state">"You were invited: choose a username and a password."</p> }.into_any())
+                }
+                _ => None,
+            }}
             <form method="post" action="/users" on:submit=submit novalidate>
                 <CredentialFields
                     username

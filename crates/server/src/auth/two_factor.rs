@@ -43,11 +43,7 @@ pub fn setup(secret: &[u8], username: &str) -> Result<TwoFactorSetup> {
     let totp = totp(secret, username)?;
     let url = totp.get_url();
     let qr = QrCode::new(url.as_bytes()).map_err(|err| ApiError::Internal(err.into()))?;
-    let qr_svg = qr
-        .render::<svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
+    let qr_svg = qr.render::<svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build();
     // The XML declaration is for files; the page embeds the element itself.
     let qr_svg = match qr_svg.find("<svg") {
         Some(start) => qr_svg[start..].to_owned(),
@@ -62,7 +58,8 @@ pub fn matching_step(secret: &[u8], code: &str, now_seconds: u64) -> Option<i64>
     if code.len() != DIGITS || !code.bytes().all(|byte| byte.is_ascii_digit()) {
         return None;
     }
-    let totp = TOTP::new_unchecked(Algorithm::SHA1, DIGITS, 1, STEP_SECONDS, secret.to_vec(), None, String::new());
+    let totp =
+        TOTP::new_unchecked(Algorithm::SHA1, DIGITS, 1, STEP_SECONDS, secret.to_vec(), None, String::new());
     let now = now_seconds / STEP_SECONDS;
     // Every candidate is computed and compared, in constant time each, wherever the match is.
     let mut found = None;
@@ -129,7 +126,8 @@ pub async fn check(db: &Db, user_id: i64, code: &str) -> Result<Option<Proof>> {
     let presented = recovery_digest(code);
     let stored = db::two_factor::recovery_digests(db, user_id).await?;
     // Compared with every stored digest, without stopping at a match.
-    let matched = stored.iter().fold(false, |found, digest| found | token::digest_matches(&presented, digest));
+    let matched =
+        stored.iter().fold(false, |found, digest| found | token::digest_matches(&presented, digest));
     if matched && db::two_factor::use_recovery_code(db, user_id, &presented).await? {
         return Ok(Some(Proof::RecoveryCode));
     }
@@ -183,7 +181,15 @@ mod tests {
     #[test]
     fn codes_of_the_current_and_neighbouring_steps_match_and_others_do_not() {
         let secret = [1u8; 20];
-        let totp = TOTP::new_unchecked(Algorithm::SHA1, DIGITS, 1, STEP_SECONDS, secret.to_vec(), None, String::new());
+        let totp = TOTP::new_unchecked(
+            Algorithm::SHA1,
+            DIGITS,
+            1,
+            STEP_SECONDS,
+            secret.to_vec(),
+            None,
+            String::new(),
+        );
         let now = 1_800_000_000;
         let step = i64::try_from(now / STEP_SECONDS).expect("step");
         assert_eq!(matching_step(&secret, &totp.generate(now), now), Some(step));

@@ -12,7 +12,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Reset => "reset",
             Self::Invite => "invite",
@@ -51,7 +51,8 @@ pub struct NewLink<'a> {
 }
 
 pub async fn insert(db: &Db, link: &NewLink<'_>) -> sqlx::Result<()> {
-    const SQL: &str = "INSERT INTO one_time_links (selector, verifier_digest, purpose, user_id, is_admin, expires_at)
+    const SQL: &str =
+        "INSERT INTO one_time_links (selector, verifier_digest, purpose, user_id, is_admin, expires_at)
         VALUES ($1, $2, $3, $4, $5, $6)";
     on_backend!(db, pool => {
         sqlx::query(SQL)
@@ -70,7 +71,8 @@ pub async fn insert(db: &Db, link: &NewLink<'_>) -> sqlx::Result<()> {
 pub async fn find(db: &Db, selector: &str) -> sqlx::Result<Option<Link>> {
     const SQL: &str = "SELECT verifier_digest, purpose, user_id, is_admin, expires_at, used_at
         FROM one_time_links WHERE selector = $1";
-    let row: Option<Row> = on_backend!(db, pool => sqlx::query_as(SQL).bind(selector).fetch_optional(pool).await?);
+    let row: Option<Row> =
+        on_backend!(db, pool => sqlx::query_as(SQL).bind(selector).fetch_optional(pool).await?);
     Ok(row.map(|row| Link {
         verifier_digest: row.verifier_digest,
         purpose: if row.purpose == "reset" { Purpose::Reset } else { Purpose::Invite },
@@ -88,6 +90,12 @@ pub async fn use_once(db: &Db, selector: &str, now: i64) -> sqlx::Result<bool> {
         "UPDATE one_time_links SET used_at = $1 WHERE selector = $2 AND used_at IS NULL AND expires_at > $1";
     let updated = on_backend!(db, pool => sqlx::query(SQL).bind(now).bind(selector).execute(pool).await?.rows_affected());
     Ok(updated == 1)
+}
+
+/// Makes a used link unused again (see `auth::links::give_back`).
+pub async fn release(db: &Db, selector: &str) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE one_time_links SET used_at = NULL WHERE selector = $1";
+    on_backend!(db, pool => sqlx::query(SQL).bind(selector).execute(pool).await.map(drop))
 }
 
 /// Forgets links that expired before `before` (used or not).

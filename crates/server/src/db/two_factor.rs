@@ -16,9 +16,14 @@ pub async fn find(db: &Db, user_id: i64) -> sqlx::Result<Option<Factor>> {
 
 /// Turns two-step sign-in on with `secret`, its code for `step` just used, and these
 /// recovery code digests in place of any earlier ones. Returns false if it was already on.
-pub async fn enable(db: &Db, user_id: i64, secret: &[u8], step: i64, digests: &[[u8; 32]]) -> sqlx::Result<bool> {
-    const INSERT: &str =
-        "INSERT INTO two_factor (user_id, secret, last_step) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING";
+pub async fn enable(
+    db: &Db,
+    user_id: i64,
+    secret: &[u8],
+    step: i64,
+    digests: &[[u8; 32]],
+) -> sqlx::Result<bool> {
+    const INSERT: &str = "INSERT INTO two_factor (user_id, secret, last_step) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING";
     on_backend!(db, pool => {
         let mut tx = pool.begin().await?;
         let inserted = sqlx::query(INSERT).bind(user_id).bind(secret).bind(step).execute(&mut *tx).await?;

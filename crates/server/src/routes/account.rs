@@ -11,8 +11,9 @@ use tower_sessions::Session;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{self, policy};
+use crate::auth::{self, links, policy};
 use crate::db;
+use crate::db::links::Purpose;
 use crate::error::{ApiError, Result};
 use crate::extract::{ClientAddr, CurrentUser, FormOrJson, Json, Navigation, Path};
 use crate::session::ClientInfo;
@@ -40,7 +41,10 @@ async fn me(CurrentUser { account, .. }: CurrentUser) -> Json<User> {
     Json(account.view())
 }
 
-/// Create an account (when sign-up is enabled).
+/// Create an account (when sign-up is enabled, or with an invitation).
+///
+/// `invitation` is an invitation link's fragment (`POST /invitations`, `tracklist user
+/// invite`): it works with sign-up closed, once, and may make the account an admin.
 ///
 /// A browser posting the sign-up page's form itself (no JavaScript, see `POST /login`) is
 /// signed in as the new user and sent to the library with 303, or gets the sign-up page
@@ -50,8 +54,10 @@ async fn me(CurrentUser { account, .. }: CurrentUser) -> Json<User> {
     responses(
         (status = 201, description = "Created", body = User),
         (status = 303, description = "Created and signed in, from a browser's form post: to the library"),
-        (status = 403, description = "Sign-up is disabled, or a cross-site request", body = ErrorBody),
+        (status = 403, description = "Sign-up is disabled (and no invitation), or a cross-site request", body = ErrorBody),
+        (status = 404, description = "The invitation is not a valid link", body = ErrorBody),
         (status = 409, description = "The username is taken", body = ErrorBody),
+        (status = 410, description = "The invitation was used or has expired", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
         (status = 422, description = "Invalid username or password, with `fields`", body = ErrorBody),
@@ -79,18 +85,35 @@ async fn sign_up(
     Ok(Redirect::to(Page::Library.path()).into_response())
 }
 
-/// Creates the account `form` asks for.
+/// Creates the account `form` asks for: with sign-up open, or with an invitation (which also
+/// says whether the account is an admin).
 async fn create(state: &AppState, client: IpAddr, form: &SignupForm) -> Result<db::users::Account> {
-    if !state.config.allow_signup {
+    if !state.config.allow_signup && form.invitation.is_none() {
         return Err(ApiError::Forbidden("Sign-up is disabled on this server"));
     }
     form.validate().map_err(ApiError::invalid_fields)?;
     policy::check_new_password(&form.password, &form.username).map_err(|m| field_error("password", m))?;
     // Counted before the hash it costs; sign-ups hash in their own lane (see `Passwords`).
     state.throttle.begin_sign_up(client).await?;
+    let invitation = match &form.invitation {
+        Some(token) => Some(links::redeem(&state.db, token, Purpose::Invite).await?),
+        None => None,
+    };
+    let is_admin = invitation.as_ref().is_some_and(|(_, link)| link.is_admin);
     let account =
-        auth::create_account(&state.db, &state.passwords, &form.username, &form.password, false).await?;
-    tracing::info!(event = "user_created", user_id = account.id, username = %account.username, %client, "account created");
+        match auth::create_account(&state.db, &state.passwords, &form.username, &form.password, is_admin)
+            .await
+        {
+            Ok(account) => account,
+            Err(err) => {
+                if let Some((selector, _)) = &invitation {
+                    links::give_back(&state.db, selector).await?;
+                }
+                return Err(err);
+            }
+        };
+    let invited = invitation.is_some();
+    tracing::info!(event = "user_created", user_id = account.id, username = %account.username, is_admin, invited, %client, "account created");
     Ok(account)
 }
 

@@ -77,7 +77,9 @@ async fn login(
 ) -> Result<Response> {
     let Some(pages) = navigation.pages(&state) else {
         return Ok(match sign_in(&state, client, &headers, &session, form).await? {
-            Step::SignedIn(device_cookie) => with_cookie(Json(SuccessBody::OK).into_response(), device_cookie),
+            Step::SignedIn(device_cookie) => {
+                with_cookie(Json(SuccessBody::OK).into_response(), device_cookie)
+            }
             Step::NeedsCode => {
                 (StatusCode::ACCEPTED, Json(SecondFactorRequired { second_factor_required: true }))
                     .into_response()
@@ -87,7 +89,9 @@ async fn login(
     let typed = form.username.clone();
     let next = safe_next(after.next.as_deref(), LOCAL);
     match sign_in(&state, client, &headers, &session, form).await {
-        Ok(Step::SignedIn(device_cookie)) => Ok(with_cookie(Redirect::to(&next).into_response(), device_cookie)),
+        Ok(Step::SignedIn(device_cookie)) => {
+            Ok(with_cookie(Redirect::to(&next).into_response(), device_cookie))
+        }
         Ok(Step::NeedsCode) => Ok(Redirect::to(&Page::SignInCode.then(&next)).into_response()),
         Err(refused) => {
             let page = match after.next {
@@ -160,8 +164,10 @@ async fn finish_sign_in(
 ) -> Result<Option<HeaderValue>> {
     form.validate().map_err(ApiError::invalid_fields)?;
     let pending = state.sessions.pending(session).await?.ok_or(ApiError::NotAuthenticated)?;
-    let account = db::users::find_by_id(&state.db, pending.user_id).await?.ok_or(ApiError::NotAuthenticated)?;
-    let Some(proof) = two_factor::check_throttled(&state.db, &state.throttle, &account, client, &form.code).await?
+    let account =
+        db::users::find_by_id(&state.db, pending.user_id).await?.ok_or(ApiError::NotAuthenticated)?;
+    let Some(proof) =
+        two_factor::check_throttled(&state.db, &state.throttle, &account, client, &form.code).await?
     else {
         metrics::login("second_factor_failure");
         return Err(ApiError::InvalidCode);
@@ -249,7 +255,11 @@ async fn sign_in(
 
 /// The device cookie to set after `account` signed in, if this browser is not yet known
 /// as one of its devices.
-async fn device_cookie_for(state: &AppState, headers: &HeaderMap, account: &Account) -> Result<Option<HeaderValue>> {
+async fn device_cookie_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    account: &Account,
+) -> Result<Option<HeaderValue>> {
     let name = device::cookie_name(state.config.secure_cookies);
     if device::recognise(&state.db, headers, name, &account.username).await?.is_some() {
         return Ok(None);

@@ -35,7 +35,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 503, description = "A backend is unavailable", body = ErrorBody),
     ))]
-async fn status(State(state): State<AppState>, CurrentUser { account, .. }: CurrentUser) -> Result<Json<TwoFactorStatus>> {
+async fn status(
+    State(state): State<AppState>,
+    CurrentUser { account, .. }: CurrentUser,
+) -> Result<Json<TwoFactorStatus>> {
     let enabled = db::two_factor::find(&state.db, account.id).await?.is_some();
     let recovery_codes_left = db::two_factor::count_recovery_codes(&state.db, account.id).await?;
     Ok(Json(TwoFactorStatus { enabled, recovery_codes_left }))

@@ -11,6 +11,7 @@ mod connections;
 mod errors;
 mod faults;
 mod fuzz;
+mod links;
 mod login;
 mod openapi;
 mod operations;

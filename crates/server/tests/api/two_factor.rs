@@ -60,7 +60,9 @@ async fn enrolment_is_refused_with_a_wrong_code_or_password_and_then_shows_ten_r
     let app = TestApp::spawn().await;
     let (api, _) = app.signed_in("alice", false).await;
     assert_eq!(
-        api.post_json("/users/me/two-factor/enable", &json!({"password": PASSWORD, "code": "123456"})).await.status(),
+        api.post_json("/users/me/two-factor/enable", &json!({"password": PASSWORD, "code": "123456"}))
+            .await
+            .status(),
         StatusCode::CONFLICT,
         "confirming before any key was offered"
     );
@@ -70,10 +72,18 @@ async fn enrolment_is_refused_with_a_wrong_code_or_password_and_then_shows_ten_r
     let secret = Secret::Encoded(setup.secret).to_bytes().expect("base32");
 
     let wrong_code = json!({"password": PASSWORD, "code": code(&secret, -3)});
-    let body = assert_json_error(api.post_json("/users/me/two-factor/enable", &wrong_code).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let body = assert_json_error(
+        api.post_json("/users/me/two-factor/enable", &wrong_code).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert!(body["fields"]["code"].is_string(), "{body}");
     let wrong_password = json!({"password": "not the password at all", "code": code(&secret, 0)});
-    let body = assert_json_error(api.post_json("/users/me/two-factor/enable", &wrong_password).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let body = assert_json_error(
+        api.post_json("/users/me/two-factor/enable", &wrong_password).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert!(body["fields"]["password"].is_string(), "{body}");
     assert_eq!(status(&api).await, TwoFactorStatus { enabled: false, recovery_codes_left: 0 });
 
@@ -95,7 +105,10 @@ async fn a_right_password_only_opens_a_pending_session_that_can_read_and_write_n
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let pending_cookie = session_cookie(&response).expect("a pending session");
     let max_age = pending_cookie.attributes.iter().find_map(|a| a.strip_prefix("max-age=")).expect("Max-Age");
-    assert!(max_age.parse::<u64>().expect("seconds") <= 300, "a pending sign-in lasts 5 minutes, not {max_age}s");
+    assert!(
+        max_age.parse::<u64>().expect("seconds") <= 300,
+        "a pending sign-in lasts 5 minutes, not {max_age}s"
+    );
 
     let body = assert_json_error(api.get("/users/me").await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(body["code"], "second_factor_required");
@@ -180,10 +193,17 @@ async fn turning_it_off_needs_the_password_and_a_code_then_the_password_alone_si
     let (api, _) = app.signed_in("alice", false).await;
     let (secret, _) = enrol(&api).await;
     let wrong = json!({"password": PASSWORD, "code": "999999"});
-    let body = assert_json_error(api.post_json("/users/me/two-factor/disable", &wrong).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let body = assert_json_error(
+        api.post_json("/users/me/two-factor/disable", &wrong).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert!(body["fields"]["code"].is_string(), "{body}");
     let no_password = json!({"password": "not the password at all", "code": code(&secret, 1)});
-    assert_eq!(api.post_json("/users/me/two-factor/disable", &no_password).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        api.post_json("/users/me/two-factor/disable", &no_password).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     assert!(status(&api).await.enabled);
 
     let right = json!({"password": PASSWORD, "code": code(&secret, 1)});
@@ -199,7 +219,8 @@ async fn new_recovery_codes_need_a_code_and_retire_the_old_ones() {
     let (secret, old) = enrol(&api).await;
     let response = api.post_json("/users/me/two-factor/recovery-codes", &json!({"code": "111111"})).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let response = api.post_json("/users/me/two-factor/recovery-codes", &json!({"code": code(&secret, 1)})).await;
+    let response =
+        api.post_json("/users/me/two-factor/recovery-codes", &json!({"code": code(&secret, 1)})).await;
     assert_eq!(response.status(), StatusCode::OK);
     let new: RecoveryCodes = response.json().await.expect("codes");
     assert_eq!(new.codes.len(), 10);
@@ -216,7 +237,8 @@ async fn without_javascript_the_password_leads_to_the_code_page_and_the_code_to_
     let (app, _dist) = crate::pages::spawn_with_pages().await;
     let (secret, _) = enrolled(&app, "alice").await;
     let browser = app.browser();
-    let response = browser.post_form("/login?next=/account", &[("username", "alice"), ("password", PASSWORD)]).await;
+    let response =
+        browser.post_form("/login?next=/account", &[("username", "alice"), ("password", PASSWORD)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/sign-in/code?next=%2Faccount");
     let page = browser.get("/sign-in/code?next=%2Faccount").await;
@@ -227,7 +249,8 @@ async fn without_javascript_the_password_leads_to_the_code_page_and_the_code_to_
     let wrong = browser.post_form("/login/second-factor?next=/account", &[("code", "000000")]).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(wrong.text().await.expect("HTML").contains("That code is not right"));
-    let right = browser.post_form("/login/second-factor?next=/account", &[("code", code(&secret, 1).as_str())]).await;
+    let right =
+        browser.post_form("/login/second-factor?next=/account", &[("code", code(&secret, 1).as_str())]).await;
     assert_eq!(right.status(), StatusCode::SEE_OTHER);
     assert_eq!(right.headers()["location"], "/account");
 }

@@ -1,0 +1,104 @@
+//! Set a new password from a reset link (`/reset-password#selector.verifier`, made by an
+//! admin). The secret is in the fragment, so this page needs its script; using the link ends
+//! every session of the account.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use shared::{LinkPurpose, LinkState, PasswordReset, validate};
+
+use crate::api;
+use crate::components::{ErrorMessage, Field};
+use crate::form::Submission;
+use crate::link::{Opened, use_opened_link};
+use crate::routes::Page;
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let opened = use_opened_link();
+    view! {
+        <Title text="Set a new password" />
+        <section class="card narrow">
+            <h1>"Set a new password"</h1>
+            {move || match opened.get() {
+                Opened::Unread => {
+                    view! {
+                        <p class="muted" data-testid="link-state">
+                            "Opening the link… (this page needs JavaScript: the link's secret never leaves your browser otherwise)"
+                        </p>
+                    }
+                        .into_any()
+                }
+                Opened::NoToken => {
+                    view! { <p class="error" data-testid="link-state">"This address has no reset link in it. Ask an administrator for one."</p> }
+                        .into_any()
+                }
+                Opened::Checking => view! { <p class="muted" data-testid="link-state">"Checking the link…"</p> }.into_any(),
+                Opened::Failed(err) => view! { <p class="error" data-testid="link-state">{err.message()}</p> }.into_any(),
+                Opened::Checked { status, .. } if status.purpose != LinkPurpose::Reset => {
+                    view! { <p class="error" data-testid="link-state">"This is not a password-reset link."</p> }.into_any()
+                }
+                Opened::Checked { status, .. } if status.state != LinkState::Valid => {
+                    view! { <p class="error" data-testid="link-state">{status.state.explain()}</p> }.into_any()
+                }
+                Opened::Checked { token, .. } => view! { <NewPasswordForm token /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn NewPasswordForm(token: String) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let done = RwSignal::new(false);
+    let reset = Submission::new(
+        |reset: PasswordReset| async move { api::reset_password(&reset).await },
+        move |_| done.set(true),
+    );
+    let server_says = reset.field("new_password");
+    let error = Signal::derive(move || {
+        server_says.get().or_else(|| {
+            let text = password.get();
+            if text.is_empty() { None } else { validate::password(&text).err() }
+        })
+    });
+    let hint = Signal::derive(move || {
+        let length = validate::normalize_password(&password.get()).chars().count();
+        format!("{length} / at least {} characters; any characters, spaces welcome", validate::PASSWORD_MIN)
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = PasswordReset { token: token.clone(), new_password: password.get_untracked() };
+        reset.submit(form.validate().map(|()| form.clone()));
+    };
+    view! {
+        <Show
+            when=move || !done.get()
+            fallback=|| {
+                view! {
+                    <p class="success" role="status" data-testid="reset-done">
+                        "Your password is set, and every session of your account was signed out. "
+                        <A href=Page::SignIn.path()>"Sign in"</A>
+                    </p>
+                }
+            }
+        >
+            <form on:submit=submit.clone() novalidate>
+                <Field
+                    name="new-password"
+                    label="New password"
+                    value=password
+                    error=error
+                    kind="password"
+                    autocomplete="new-password"
+                    required=true
+                    hint=Some(hint)
+                />
+                <ErrorMessage message=reset.error />
+                <button type="submit" disabled=move || reset.pending().get()>
+                    {move || if reset.pending().get() { "Setting…" } else { "Set password" }}
+                </button>
+            </form>
+        </Show>
+    }
+}
