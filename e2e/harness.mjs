@@ -1,6 +1,6 @@
 // Starts the real server (debug build, fresh SQLite, --demo) rendering the pages into the release bundle,
 // and headless Debian Chromium, for the browser tests.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,9 +16,10 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** Starts `tracklist serve` on a free port and resolves with its base URL. */
 export async function startServer() {
   const dir = mkdtempSync(path.join(tmpdir(), 'tracklist-e2e-'));
+  const databaseUrl = `sqlite://${path.join(dir, 'e2e.db')}`;
   const child = spawn(SERVER, [
     'serve', '--bind', '127.0.0.1:0', '--demo', '--static-dir', DIST,
-    '--database-url', `sqlite://${path.join(dir, 'e2e.db')}`,
+    '--database-url', databaseUrl,
   ], { env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const url = await new Promise((resolve, reject) => {
@@ -36,6 +37,10 @@ export async function startServer() {
   return {
     url,
     log: () => log,
+    /** Runs `tracklist user …` on this server's database; resolves with its standard output. */
+    user: (args, input = '') => execFileSync(SERVER, ['user', ...args], {
+      input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TRACKLIST_DATABASE_URL: databaseUrl, TRACKLIST_PUBLIC_URL: url },
+    }).trim(),
     stop() { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); },
   };
 }
