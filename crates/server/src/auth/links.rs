@@ -78,25 +78,37 @@ pub fn state(link: &Link, now: i64) -> LinkState {
     }
 }
 
-/// Uses the link `token` names for `purpose`, once: the link as stored. A token that is
-/// malformed, unknown, of the wrong verifier or for another purpose is 404; a used or expired
-/// link is 410, also when another request used it a moment earlier.
-pub async fn redeem(db: &Db, token: &str, purpose: Purpose) -> Result<(String, Link)> {
+/// The link `token` names, if it can be used for `purpose` now (nothing is used up). A
+/// token that is malformed, unknown, of the wrong verifier or for another purpose is 404; a
+/// used or expired link is 410.
+pub async fn check(db: &Db, token: &str, purpose: Purpose) -> Result<(String, Link)> {
     let not_found = || ApiError::NotFound("Link not found");
     let token = Token::parse(token.trim()).ok_or_else(not_found)?;
     let link = db::links::find(db, &token.selector).await?.ok_or_else(not_found)?;
     if !token.matches(&link.verifier_digest) || link.purpose != purpose {
         return Err(not_found());
     }
-    let now = now_millis();
-    match state(&link, now) {
-        LinkState::Valid => {}
-        unusable => return Err(ApiError::LinkUnusable(unusable.explain())),
+    match state(&link, now_millis()) {
+        LinkState::Valid => Ok((token.selector, link)),
+        unusable => Err(ApiError::LinkUnusable(unusable.explain())),
     }
-    if !db::links::use_once(db, &token.selector, now).await? {
-        return Err(ApiError::LinkUnusable(LinkState::Used.explain()));
+}
+
+/// Uses up the checked link `selector`: 410 if another request used it a moment earlier
+/// (or it expired since).
+pub async fn use_up(db: &Db, selector: &str) -> Result<()> {
+    if db::links::use_once(db, selector, now_millis()).await? {
+        Ok(())
+    } else {
+        Err(ApiError::LinkUnusable(LinkState::Used.explain()))
     }
-    Ok((token.selector, link))
+}
+
+/// [`check`], then [`use_up`].
+pub async fn redeem(db: &Db, token: &str, purpose: Purpose) -> Result<(String, Link)> {
+    let (selector, link) = check(db, token, purpose).await?;
+    use_up(db, &selector).await?;
+    Ok((selector, link))
 }
 
 /// Makes a redeemed link usable again, when what it was redeemed for failed (an invitation's

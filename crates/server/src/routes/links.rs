@@ -70,18 +70,17 @@ async fn reset_password(
     FormOrJson(reset): FormOrJson<PasswordReset>,
 ) -> Result<Json<SuccessBody>> {
     reset.validate().map_err(ApiError::invalid_fields)?;
-    // The password is checked against the account before the link is used up: a refused
-    // password must not cost the link.
+    // The link is checked before any hashing, and used up only after the password passed
+    // the policy: a refused password must not cost the link.
+    let (selector, link) = links::check(&state.db, &reset.token, Purpose::Reset).await?;
     let not_found = || ApiError::NotFound("Link not found");
-    let selector = reset.token.split_once('.').map(|(selector, _)| selector).ok_or_else(not_found)?;
-    let link = db::links::find(&state.db, selector).await?.ok_or_else(not_found)?;
     let user_id = link.user_id.ok_or_else(not_found)?;
     let account = db::users::find_by_id(&state.db, user_id).await?.ok_or_else(not_found)?;
     policy::check_new_password(&reset.new_password, &account.username).map_err(|message| {
         ApiError::invalid_fields(FieldErrors::from([("new_password".to_owned(), message)]))
     })?;
     let hash = state.passwords.hash(&reset.new_password).await?;
-    links::redeem(&state.db, &reset.token, Purpose::Reset).await?;
+    links::use_up(&state.db, &selector).await?;
     db::users::set_password_hash(&state.db, account.id, &hash).await?;
     let revoked = state.sessions.revoke_all(account.id, None).await?;
     tracing::info!(event = "password_reset", user_id = account.id, revoked, %client, "password set from a reset link");

@@ -93,3 +93,36 @@ async fn item_23_account_events_are_logged_without_secrets() {
         assert!(!text.contains(&id), "a session id reached the log");
     }
 }
+
+#[tokio::test]
+async fn issue_15_wrong_codes_and_used_links_are_logged_without_the_secrets() {
+    let logs = captured_logs();
+    let app = TestApp::spawn().await;
+    let (api, account) = app.signed_in("coded", false).await;
+    let (secret, recovery_codes) = crate::two_factor::enrol(&api).await;
+    api.post("/logout").await;
+
+    let pending = app.api();
+    assert_eq!(pending.sign_in("coded", PASSWORD).await.status(), StatusCode::ACCEPTED);
+    let wrong = pending.post_form("/login/second-factor", &[("code", "000000")]).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = pending.post_form("/login/second-factor", &[("code", recovery_codes[0].as_str())]).await;
+    assert_eq!(right.status(), StatusCode::OK);
+    let output = crate::cli::tracklist(&app, &["user", "reset-link", "coded"], "").await;
+    let link = String::from_utf8(output.stdout).expect("UTF-8");
+    let token = link.trim().split_once('#').expect("a fragment").1.to_owned();
+    let reset = serde_json::json!({"token": token, "new_password": "the coded user's new password"});
+    assert_eq!(app.api().post_json("/password-reset", &reset).await.status(), StatusCode::OK);
+
+    let text = String::from_utf8_lossy(&logs.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
+    let user_id = format!("user_id={}", account.id);
+    for event in ["two_factor_enabled", "second_factor_failed", "login_succeeded", "password_reset"] {
+        let tag = format!("event=\"{event}\"");
+        assert!(text.lines().any(|l| l.contains(&tag) && l.contains(&user_id)), "no {event} event");
+    }
+    let verifier = token.split_once('.').expect("selector.verifier").1;
+    let key = totp_rs::Secret::Raw(secret).to_encoded().to_string();
+    for secret in [recovery_codes[0].as_str(), verifier, key.as_str()] {
+        assert!(!text.contains(secret), "a secret reached the log");
+    }
+}

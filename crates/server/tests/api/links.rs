@@ -161,3 +161,16 @@ async fn an_admin_turns_two_step_sign_in_off_from_the_command_line() {
     let again = tracklist(&app, &["user", "reset-2fa", "alice"], "").await;
     assert!(!again.status.success(), "already off");
 }
+
+#[tokio::test]
+async fn one_link_used_twice_at_once_works_once() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice", false).await;
+    let link = link_from_cli(&app, &["user", "reset-link", "alice"]).await;
+    let token = token_of(&link);
+    let (first, second) =
+        tokio::join!(reset(&app, token, NEW_PASSWORD), reset(&app, token, "another long enough password"));
+    let mut statuses = [first.status(), second.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::GONE]);
+}
