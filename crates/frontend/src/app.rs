@@ -11,7 +11,7 @@ use crate::api;
 use crate::auth::{Auth, AuthState, use_auth};
 use crate::form::Submission;
 use crate::pages::{
-    AccountPage, LibraryPage, NotFoundPage, ResetPasswordPage, SignInCodePage, SignInPage, SignUpPage,
+    AccountPage, LibraryPage, NotFoundPage, ResetPasswordPage, SignInPage, SignUpPage,
 };
 use crate::routes::Page;
 
@@ -29,7 +29,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=LibraryPage />
                     <Route path=path!("/sign-in") view=SignInPage />
-                    <Route path=path!("/sign-in/code") view=SignInCodePage />
+                    <Route path=path!("/sign-in/code") view=SignInPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                     <Route path=path!("/sign-up") view=SignUpPage />
                     <Route path=path!("/account") view=AccountPage />

@@ -13,5 +13,4 @@ pub use library::LibraryPage;
 pub use not_found::NotFoundPage;
 pub use reset_password::ResetPasswordPage;
 pub use sign_in::SignInPage;
-pub use sign_in_code::SignInCodePage;
 pub use sign_up::SignUpPage;

@@ -2,27 +2,103 @@
 //! text, confirmed with the password and a code, then the recovery codes shown once), turn
 //! it off, make new recovery codes. Needs the page's script (the key is made on request), so
 //! the account page shows it only once the script runs.
+//!
+//! Every request goes through one [`Submission`] (an [`Ask`], answered by an [`Answer`]):
+//! each distinct submission type costs the bundle its own copy of the action machinery.
 
 use leptos::prelude::*;
 use shared::{CodeForm, TwoFactorChange, TwoFactorSetup};
 
 use crate::api;
 use crate::components::{ErrorMessage, Field};
+use crate::error::ClientError;
 use crate::form::Submission;
+
+/// What the settings ask the server.
+#[derive(Debug, Clone)]
+enum Ask {
+    Key,
+    TurnOn(TwoFactorChange),
+    TurnOff(TwoFactorChange),
+    NewCodes(CodeForm),
+}
+
+/// What the server answered.
+#[derive(Debug, Clone)]
+enum Answer {
+    Key(TwoFactorSetup),
+    Codes(Vec<String>),
+    Off,
+}
+
+async fn ask(ask: Ask) -> Result<Answer, ClientError> {
+    match ask {
+        Ask::Key => api::two_factor_setup().await.map(Answer::Key),
+        Ask::TurnOn(change) => api::two_factor_enable(&change).await.map(|codes| Answer::Codes(codes.codes)),
+        Ask::TurnOff(change) => api::two_factor_disable(&change).await.map(|_| Answer::Off),
+        Ask::NewCodes(form) => api::regenerate_recovery_codes(&form).await.map(|codes| Answer::Codes(codes.codes)),
+    }
+}
+
+/// Which form asked last: its fields show the answer's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    TurnOn,
+    TurnOff,
+    NewCodes,
+}
 
 #[component]
 pub fn TwoStepSettings() -> impl IntoView {
-    let status = LocalResource::new(api::two_factor_status);
+    // Loaded by hand rather than through a resource and `<Suspense>`: this is the only
+    // place either would be used for, and each costs the bundle its own machinery.
+    let status = RwSignal::new(None::<Result<shared::TwoFactorStatus, ClientError>>);
+    let reload = move || {
+        leptos::task::spawn_local(async move { status.set(Some(api::two_factor_status().await)) });
+    };
+    reload();
     let offered = RwSignal::new(None::<TwoFactorSetup>);
     // Shown once, right after they are made.
     let recovery_codes = RwSignal::new(None::<Vec<String>>);
-    let begin = Submission::new(
-        |()| async move { api::two_factor_setup().await },
-        move |setup| {
-            offered.set(Some(setup));
-        },
-    );
-    let on_begin = move |_| begin.submit(Ok(()));
+    let last = RwSignal::new(None::<Form>);
+    let submission = Submission::new(ask, move |answer| {
+        match answer {
+            Answer::Key(setup) => offered.set(Some(setup)),
+            Answer::Codes(codes) => {
+                offered.set(None);
+                recovery_codes.set(Some(codes));
+            }
+            Answer::Off => recovery_codes.set(None),
+        }
+        reload();
+    });
+    let send = move |form: Form, password: Option<String>, code: String| {
+        last.set(Some(form));
+        let change = |code| TwoFactorChange { password: password.clone().unwrap_or_default(), code };
+        let checked = match form {
+            Form::TurnOn => {
+                let change = change(code);
+                change.validate().map(|()| Ask::TurnOn(change))
+            }
+            Form::TurnOff => {
+                let change = change(code);
+                change.validate().map(|()| Ask::TurnOff(change))
+            }
+            Form::NewCodes => {
+                let form = CodeForm { code };
+                form.validate().map(|()| Ask::NewCodes(form))
+            }
+        };
+        submission.submit(checked);
+    };
+    let form = move |form: Form, id: &'static str, title: &'static str, with_password: bool, code_label: &'static str, button: &'static str| {
+        let error = Signal::derive(move || submission.error.get().filter(|_| last.get() == Some(form)));
+        let field = move |name: &'static str| {
+            let message = submission.field(name);
+            Signal::derive(move || message.get().filter(|_| last.get() == Some(form)))
+        };
+        view! { <CodeForm id title with_password code_label button error password_error=field("password") code_error=field("code") on_send=move |password, code| send(form, password, code) /> }
+    };
 
     view! {
         <section class="card narrow" data-testid="two-step">
@@ -44,12 +120,9 @@ pub fn TwoStepSettings() -> impl IntoView {
                         }
                     })
             }}
-            <ErrorMessage message=begin.error />
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    status
-                        .get()
-                        .map(|result| match result {
+            {move || match status.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(result) => match result {
                             Ok(state) if state.enabled => {
                                 view! {
                                     <p data-testid="two-step-state">
@@ -58,14 +131,8 @@ pub fn TwoStepSettings() -> impl IntoView {
                                             state.recovery_codes_left,
                                         )}
                                     </p>
-                                    <NewRecoveryCodes on_done=move |codes| {
-                                        recovery_codes.set(Some(codes));
-                                        status.refetch();
-                                    } />
-                                    <TurnOff on_done=move || {
-                                        recovery_codes.set(None);
-                                        status.refetch();
-                                    } />
+                                    {form(Form::NewCodes, "new-codes", "New recovery codes", false, "Code from the app", "Make new recovery codes")}
+                                    {form(Form::TurnOff, "turn-off", "Turn off", true, "Code from the app, or a recovery code", "Turn off two-step sign-in")}
                                 }
                                     .into_any()
                             }
@@ -75,7 +142,8 @@ pub fn TwoStepSettings() -> impl IntoView {
                                         <p data-testid="two-step-state">
                                             "Off. With it on, signing in also asks for a code from an authenticator app on your phone."
                                         </p>
-                                        <button type="button" on:click=on_begin disabled=move || begin.pending().get()>
+                                        <ErrorMessage message=submission.error />
+                                        <button type="button" on:click=move |_| { last.set(None); submission.submit(Ok(Ask::Key)) } disabled=move || submission.pending().get()>
                                             "Turn on two-step sign-in"
                                         </button>
                                     }
@@ -83,103 +151,53 @@ pub fn TwoStepSettings() -> impl IntoView {
                                 }
                                 Some(setup) => {
                                     view! {
-                                        <TurnOn setup on_done=move |codes| {
-                                            offered.set(None);
-                                            recovery_codes.set(Some(codes));
-                                            status.refetch();
-                                        } />
+                                        <p>"Scan this code with your authenticator app (or type the key below), then confirm with the code it shows."</p>
+                                        // Markup the server drew from the key (rectangles only): no image service sees it.
+                                        <div class="qr" aria-label="QR code of the key" role="img" inner_html=setup.qr_svg></div>
+                                        <p>"Key: " <code data-testid="totp-secret">{setup.secret}</code></p>
+                                        {form(Form::TurnOn, "turn-on", "Confirm", true, "Code from the app", "Turn on")}
                                     }
                                         .into_any()
                                 }
                             },
                             Err(err) => view! { <p class="error" role="alert">{err.message()}</p> }.into_any(),
-                        })
-                }}
-            </Suspense>
+                },
+            }}
         </section>
     }
 }
 
-/// The offered key as a QR code and as text, and the form that confirms it.
+/// A code (and the password, when asked for), sent with `on_send`.
 #[component]
-fn TurnOn(
-    setup: TwoFactorSetup,
-    on_done: impl Fn(Vec<String>) + Copy + Send + Sync + 'static,
+fn CodeForm(
+    /// Prefix of the fields' ids.
+    id: &'static str,
+    title: &'static str,
+    with_password: bool,
+    code_label: &'static str,
+    button: &'static str,
+    error: Signal<Option<String>>,
+    password_error: Signal<Option<String>>,
+    code_error: Signal<Option<String>>,
+    on_send: impl Fn(Option<String>, String) + Send + Sync + 'static,
 ) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
-    let enable = Submission::new(
-        |change: TwoFactorChange| async move { api::two_factor_enable(&change).await },
-        move |codes: shared::RecoveryCodes| on_done(codes.codes),
-    );
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let form = TwoFactorChange { password: password.get_untracked(), code: code.get_untracked() };
+        on_send(with_password.then(|| password.get_untracked()), code.get_untracked());
         password.set(String::new());
         code.set(String::new());
-        enable.submit(form.validate().map(|()| form.clone()));
-    };
-    view! {
-        <p>"Scan this code with your authenticator app (or type the key below), then confirm with the code it shows."</p>
-        // Markup the server drew from the key (rectangles only): no image service sees it.
-        <div class="qr" aria-label="QR code of the key" role="img" inner_html=setup.qr_svg></div>
-        <p>"Key: " <code data-testid="totp-secret">{setup.secret}</code></p>
-        <form on:submit=submit novalidate>
-            <Field name="enable-password" label="Your password" value=password error=enable.field("password") kind="password" autocomplete="current-password" required=true />
-            <Field name="enable-code" label="Code from the app" value=code error=enable.field("code") autocomplete="one-time-code" required=true />
-            <ErrorMessage message=enable.error />
-            <button type="submit" disabled=move || enable.pending().get()>"Turn on"</button>
-        </form>
-    }
-}
-
-/// Turning it off: the password and a code.
-#[component]
-fn TurnOff(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let password = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
-    let disable = Submission::new(
-        |change: TwoFactorChange| async move { api::two_factor_disable(&change).await },
-        move |_| on_done(),
-    );
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let form = TwoFactorChange { password: password.get_untracked(), code: code.get_untracked() };
-        password.set(String::new());
-        code.set(String::new());
-        disable.submit(form.validate().map(|()| form.clone()));
     };
     view! {
         <form on:submit=submit novalidate>
-            <h3>"Turn off"</h3>
-            <Field name="disable-password" label="Your password" value=password error=disable.field("password") kind="password" autocomplete="current-password" required=true />
-            <Field name="disable-code" label="Code from the app, or a recovery code" value=code error=disable.field("code") autocomplete="one-time-code" required=true />
-            <ErrorMessage message=disable.error />
-            <button type="submit" class="danger" disabled=move || disable.pending().get()>"Turn off two-step sign-in"</button>
-        </form>
-    }
-}
-
-/// Ten new recovery codes in place of the old ones: needs a code.
-#[component]
-fn NewRecoveryCodes(on_done: impl Fn(Vec<String>) + Copy + Send + Sync + 'static) -> impl IntoView {
-    let code = RwSignal::new(String::new());
-    let regenerate = Submission::new(
-        |form: CodeForm| async move { api::regenerate_recovery_codes(&form).await },
-        move |codes: shared::RecoveryCodes| on_done(codes.codes),
-    );
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let form = CodeForm { code: code.get_untracked() };
-        code.set(String::new());
-        regenerate.submit(form.validate().map(|()| form.clone()));
-    };
-    view! {
-        <form on:submit=submit novalidate>
-            <h3>"New recovery codes"</h3>
-            <Field name="regenerate-code" label="Code from the app" value=code error=regenerate.field("code") autocomplete="one-time-code" required=true />
-            <ErrorMessage message=regenerate.error />
-            <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>"Make new recovery codes"</button>
+            <h3>{title}</h3>
+            {with_password.then(|| view! {
+                <Field name=format!("{id}-password") label="Your password" value=password error=password_error kind="password" autocomplete="current-password" required=true />
+            })}
+            <Field name=format!("{id}-code") label=code_label value=code error=code_error autocomplete="one-time-code" required=true />
+            <ErrorMessage message=error />
+            <button type="submit">{button}</button>
         </form>
     }
 }

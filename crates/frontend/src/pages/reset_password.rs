@@ -2,6 +2,7 @@
 //! admin). The secret is in the fragment, so this page needs its script; using the link ends
 //! every session of the account.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -21,29 +22,34 @@ pub fn ResetPasswordPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Set a new password"</h1>
             {move || match opened.get() {
-                Opened::Unread => {
-                    view! {
-                        <p class="muted" data-testid="link-state">
-                            "Opening the link… (this page needs JavaScript: the link's secret never leaves your browser otherwise)"
-                        </p>
-                    }
-                        .into_any()
+                Opened::Checked { token, status }
+                    if status.purpose == LinkPurpose::Reset && status.state == LinkState::Valid =>
+                {
+                    Either::Left(view! { <NewPasswordForm token /> })
                 }
-                Opened::NoToken => {
-                    view! { <p class="error" data-testid="link-state">"This address has no reset link in it. Ask an administrator for one."</p> }
-                        .into_any()
+                other => {
+                    let (class, message) = explain(&other);
+                    Either::Right(view! { <p class=class data-testid="link-state">{message}</p> })
                 }
-                Opened::Checking => view! { <p class="muted" data-testid="link-state">"Checking the link…"</p> }.into_any(),
-                Opened::Failed(err) => view! { <p class="error" data-testid="link-state">{err.message()}</p> }.into_any(),
-                Opened::Checked { status, .. } if status.purpose != LinkPurpose::Reset => {
-                    view! { <p class="error" data-testid="link-state">"This is not a password-reset link."</p> }.into_any()
-                }
-                Opened::Checked { status, .. } if status.state != LinkState::Valid => {
-                    view! { <p class="error" data-testid="link-state">{status.state.explain()}</p> }.into_any()
-                }
-                Opened::Checked { token, .. } => view! { <NewPasswordForm token /> }.into_any(),
             }}
         </section>
+    }
+}
+
+/// What the page says while the link is not (or not yet) usable: a class and the words.
+fn explain(opened: &Opened) -> (&'static str, String) {
+    match opened {
+        Opened::Unread => (
+            "muted",
+            "Opening the link… (this page needs JavaScript: the link's secret never leaves your browser otherwise)".into(),
+        ),
+        Opened::NoToken => ("error", "This address has no reset link in it. Ask an administrator for one.".into()),
+        Opened::Checking => ("muted", "Checking the link…".into()),
+        Opened::Failed(err) => ("error", err.message()),
+        Opened::Checked { status, .. } if status.purpose != LinkPurpose::Reset => {
+            ("error", "This is not a password-reset link.".into())
+        }
+        Opened::Checked { status, .. } => ("error", status.state.explain().into()),
     }
 }
 

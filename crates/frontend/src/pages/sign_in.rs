@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos::either::Either;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
 use shared::{LoginForm, safe_next};
 
 use crate::api::{self, LoginStep};
@@ -17,15 +19,30 @@ use crate::data::server_echo;
 use crate::form::Submission;
 use crate::routes::{Page, encode_component};
 
+/// Both steps of signing in: `/sign-in` (the password) and `/sign-in/code` (the code, with
+/// two-step sign-in on). One route view for both: each route's view type costs the bundle
+/// its own copy of leptos's route-matching and async hydration code (about 9 KB gzip, measured
+/// when the code step came).
 #[component]
 pub fn SignInPage() -> impl IntoView {
+    if use_location().pathname.get_untracked() == Page::SignInCode.path() {
+        Either::Right(super::sign_in_code::code_step())
+    } else {
+        Either::Left(password_step())
+    }
+}
+
+/// Where to go once signed in: `?next=` if it is a path of this app, else the library.
+pub(super) fn destination(query: Memo<ParamsMap>) -> String {
+    let origin = window().location().origin().unwrap_or_default();
+    safe_next(query.with_untracked(|q| q.get("next")).as_deref(), &origin)
+}
+
+fn password_step() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let query = use_query_map();
-    let next = move || {
-        let origin = window().location().origin().unwrap_or_default();
-        safe_next(query.with_untracked(|q| q.get("next")).as_deref(), &origin)
-    };
+    let next = move || destination(query);
 
     // The form's own target keeps `next` for a browser posting it without JavaScript.
     let action = query.with_untracked(|q| match q.get("next") {

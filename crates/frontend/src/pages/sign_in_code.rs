@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use shared::{CodeForm, safe_next};
+use shared::CodeForm;
 
 use crate::api;
 use crate::auth::{AuthState, use_auth};
@@ -16,15 +16,12 @@ use crate::data::server_echo;
 use crate::form::Submission;
 use crate::routes::{Page, encode_component};
 
-#[component]
-pub fn SignInCodePage() -> impl IntoView {
+/// The code step (see `sign_in::SignInPage`, which shows it at `/sign-in/code`).
+pub(super) fn code_step() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let query = use_query_map();
-    let next = move || {
-        let origin = window().location().origin().unwrap_or_default();
-        safe_next(query.with_untracked(|q| q.get("next")).as_deref(), &origin)
-    };
+    let next = move || super::sign_in::destination(query);
     let action = query.with_untracked(|q| match q.get("next") {
         Some(next) => format!("/login/second-factor?next={}", encode_component(&next)),
         None => "/login/second-factor".to_owned(),

@@ -79,15 +79,18 @@ pub fn SignUpPage() -> impl IntoView {
         <Title text="Sign up" />
         <section class="card narrow">
             <h1>"Create an account"</h1>
-            {move || match opened.get() {
-                Opened::Checked { status, .. } if status.state != LinkState::Valid => {
-                    Some(view! { <p class="error" data-testid="link-state">{format!("Invitation: {}", status.state.explain())}</p> }.into_any())
-                }
-                Opened::Failed(err) => Some(view! { <p class="error" data-testid="link-state">{err.message()}</p> }.into_any()),
-                _ if invitation.get().is_some() => {
-                    Some(view! { <p class="success" data-testid="link-state">"You were invited: choose a username and a password."</p> }.into_any())
-                }
-                _ => None,
+            {move || {
+                let (class, message) = match opened.get() {
+                    Opened::Checked { status, .. } if status.state != LinkState::Valid => {
+                        ("error", format!("Invitation: {}", status.state.explain()))
+                    }
+                    Opened::Failed(err) => ("error", err.message()),
+                    _ if invitation.get().is_some() => {
+                        ("success", "You were invited: choose a username and a password.".to_owned())
+                    }
+                    _ => return None,
+                };
+                Some(view! { <p class=class data-testid="link-state">{message}</p> })
             }}
             <form method="post" action="/users" on:submit=submit novalidate>
                 <CredentialFields
