@@ -3,9 +3,8 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use shared::{
-    CodeForm, ErrorBody, LinkStatus, ListQuery, LoginForm, NewTrack, PasswordChange, PasswordReset,
-    RecoveryCodes, SessionInfo, SignupForm, SuccessBody, Track, TrackUpdate, TwoFactorChange, TwoFactorSetup,
-    TwoFactorStatus, User,
+    ErrorBody, LinkStatus, ListQuery, LoginForm, NewTrack, PasswordChange, PasswordReset, SessionInfo,
+    SignupForm, SuccessBody, Track, TrackUpdate, TwoFactorStatus, User,
 };
 use web_sys::RequestCredentials;
 
@@ -45,13 +44,6 @@ pub async fn login(form: &LoginForm) -> Result<LoginStep> {
     answer::<SuccessBody>(response).await.map(|_| LoginStep::SignedIn)
 }
 
-/// `POST /login/second-factor`: the code that finishes a two-step sign-in.
-pub async fn second_factor(form: &CodeForm) -> Result<SuccessBody> {
-    let response =
-        post_form("/login/second-factor", format!("code={}", encode_component(&form.code))).await?;
-    answer(response).await
-}
-
 async fn post_form(path: &str, body: String) -> Result<Response> {
     let request = Request::post(path)
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -88,24 +80,9 @@ pub async fn change_password(change: &PasswordChange) -> Result<SuccessBody> {
     send_json(Request::put("/users/me/password"), change).await
 }
 
+#[cfg_attr(feature = "ssr", expect(dead_code, reason = "the server renders from its own services"))]
 pub async fn two_factor_status() -> Result<TwoFactorStatus> {
     send(Request::get("/users/me/two-factor")).await
-}
-
-pub async fn two_factor_setup() -> Result<TwoFactorSetup> {
-    send(Request::post("/users/me/two-factor/setup")).await
-}
-
-pub async fn two_factor_enable(change: &TwoFactorChange) -> Result<RecoveryCodes> {
-    send_json(Request::post("/users/me/two-factor/enable"), change).await
-}
-
-pub async fn two_factor_disable(change: &TwoFactorChange) -> Result<SuccessBody> {
-    send_json(Request::post("/users/me/two-factor/disable"), change).await
-}
-
-pub async fn regenerate_recovery_codes(form: &CodeForm) -> Result<RecoveryCodes> {
-    send_json(Request::post("/users/me/two-factor/recovery-codes"), form).await
 }
 
 /// `GET /links/{selector}`: whether a one-time link can still be used.

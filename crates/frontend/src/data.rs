@@ -8,16 +8,27 @@ use std::future::Future;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use shared::{ErrorBody, ListQuery, SessionInfo, Track, User};
+use shared::{ErrorBody, ListQuery, SessionInfo, Track, TwoFactorStatus, User};
 
 use crate::error::ClientError;
 
-/// A browser's form post that failed, answered with the page again: what was typed (never
-/// a password) and why it was refused.
+/// A browser's form post that failed, answered with the page again: which form (its
+/// action's path, for a page with several), what was typed (never a password or a code), and
+/// why it was refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FormEcho {
+    pub form: String,
     pub username: String,
     pub error: ErrorBody,
+}
+
+/// What a page shows because it answers a browser's form post (no JavaScript needed): the
+/// form refused, or what the post made that is shown this once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PostAnswer {
+    pub echo: Option<FormEcho>,
+    /// Recovery codes just made (two-step sign-in turned on, or new codes).
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 /// A `Send` boxed future, the shape [`PageData`] answers in.
@@ -28,8 +39,16 @@ pub type BoxFuture<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send>>;
 #[cfg(feature = "ssr")]
 pub trait PageData: Send + Sync {
     fn tracks(&self, query: ListQuery) -> BoxFuture<Result<Vec<Track>, ClientError>>;
-    /// The signed-in user's sessions (an error without one).
-    fn sessions(&self) -> BoxFuture<Result<Vec<SessionInfo>, ClientError>>;
+    /// The signed-in user's sessions and two-step sign-in (an error without one).
+    fn account(&self) -> BoxFuture<Result<AccountData, ClientError>>;
+}
+
+/// What the account page loads: the user's sessions, and their two-step sign-in with the
+/// key offered on this session, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountData {
+    pub sessions: Vec<SessionInfo>,
+    pub two_step: TwoFactorStatus,
 }
 
 /// What the server knows before it renders a page, provided as context for that rendering.
@@ -37,8 +56,8 @@ pub trait PageData: Send + Sync {
 pub struct ServerRender {
     /// The signed-in user, read before rendering (rendering never touches the session).
     pub user: Option<User>,
-    /// The form that failed, when this page answers a form post.
-    pub echo: Option<FormEcho>,
+    /// What this page shows because it answers a form post.
+    pub answer: PostAnswer,
     #[cfg(feature = "ssr")]
     pub data: std::sync::Arc<dyn PageData>,
 }
@@ -72,14 +91,17 @@ impl Source {
         send_wrapper::SendWrapper::new(async move { crate::api::list_tracks(&query).await })
     }
 
-    pub fn sessions(&self) -> impl Future<Output = Result<Vec<SessionInfo>, ClientError>> + Send + use<> {
+    pub fn account(&self) -> impl Future<Output = Result<AccountData, ClientError>> + Send + use<> {
         #[cfg(feature = "ssr")]
         {
             let data = self.data.clone();
-            async move { Self::server(data)?.sessions().await }
+            async move { Self::server(data)?.account().await }
         }
         #[cfg(not(feature = "ssr"))]
-        send_wrapper::SendWrapper::new(crate::api::sessions())
+        send_wrapper::SendWrapper::new(async {
+            let sessions = crate::api::sessions().await?;
+            Ok(AccountData { sessions, two_step: crate::api::two_factor_status().await? })
+        })
     }
 
     #[cfg(feature = "ssr")]
@@ -111,7 +133,12 @@ pub fn server_user() -> Option<RenderedFor> {
     from_server(|render| render.map(|render| RenderedFor { user: render.user.clone() }))
 }
 
+/// What the server's page says about the form post it answers.
+pub fn server_answer() -> PostAnswer {
+    from_server(|render| render.map(|render| render.answer.clone()).unwrap_or_default())
+}
+
 /// The failed form the server is answering, if any.
 pub fn server_echo() -> Option<FormEcho> {
-    from_server(|render| render.and_then(|render| render.echo.clone()))
+    server_answer().echo
 }

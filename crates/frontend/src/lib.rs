@@ -21,6 +21,6 @@ mod routes;
 pub use app::App;
 #[cfg(feature = "ssr")]
 pub use data::{BoxFuture, PageData};
-pub use data::{FormEcho, ServerRender};
+pub use data::{AccountData, FormEcho, PostAnswer, ServerRender};
 pub use error::ClientError;
 pub use routes::Page;

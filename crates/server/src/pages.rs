@@ -15,13 +15,14 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use frontend::{BoxFuture, ClientError, PageData, ServerRender};
+use frontend::{AccountData, BoxFuture, ClientError, PageData, ServerRender};
 use leptos::nonce::Nonce;
 use leptos::prelude::*;
 use leptos::tachys::html::InertElement;
 use leptos_meta::MetaTags;
-use shared::{ListQuery, SessionInfo, Track};
+use shared::{ListQuery, Track};
 
+use crate::auth::two_factor;
 use crate::error::ApiError;
 use crate::extract::CurrentUser;
 use crate::headers;
@@ -63,7 +64,8 @@ impl Pages {
         self.paths.contains(path)
     }
 
-    /// Renders the page `request` names for `user`; `echo` answers a refused form post.
+    /// Renders the page `request` names for `user`; `answer` is what it shows because it
+    /// answers a browser's form post.
     /// A 404 for paths outside the route list; otherwise `status`, or with `status` 200 the
     /// status of the page's data when loading it failed (leptos's own redirects, such as the
     /// account page's for a signed-out visitor, keep theirs).
@@ -73,14 +75,14 @@ impl Pages {
         request: Request,
         user: Option<CurrentUser>,
         status: StatusCode,
-        echo: Option<frontend::FormEcho>,
+        answer: frontend::PostAnswer,
     ) -> Response {
         let status = if self.is_page(request.uri().path()) { status } else { StatusCode::NOT_FOUND };
         let nonce = Nonce::new();
         let failures = Failures::default();
         let render = ServerRender {
             user: user.as_ref().map(|user| user.account.view()),
-            echo,
+            answer,
             data: Arc::new(Services { state, user, failures: failures.clone() }),
         };
         let context = {
@@ -115,22 +117,38 @@ impl Pages {
         response
     }
 
-    /// Renders the page at `path_and_query` as the answer to a browser's form post that was
-    /// refused with `error`: the form again, with the message and what was typed.
+    /// Renders the page at `path_and_query` for `user` as the answer to a browser's form
+    /// post, under `status`.
+    pub async fn answer(
+        &self,
+        state: AppState,
+        path_and_query: &str,
+        user: Option<CurrentUser>,
+        status: StatusCode,
+        answer: frontend::PostAnswer,
+    ) -> Response {
+        match Request::get(path_and_query).body(Body::empty()) {
+            Ok(request) => self.render(state, request, user, status, answer).await,
+            Err(err) => ApiError::Internal(err.into()).into_response(),
+        }
+    }
+
+    /// Renders the page at `path_and_query` as the answer to a browser's post of `form` (its
+    /// action's path) that was refused with `error`: the form again, with the message and
+    /// what was typed.
     pub async fn refused(
         &self,
         state: AppState,
         path_and_query: &str,
+        user: Option<CurrentUser>,
+        form: &str,
         username: String,
         error: ApiError,
     ) -> Response {
         let (status, extra, body) = error.answer();
-        let request = match Request::get(path_and_query).body(Body::empty()) {
-            Ok(request) => request,
-            Err(err) => return ApiError::Internal(err.into()).into_response(),
-        };
-        let echo = frontend::FormEcho { username, error: body };
-        let mut response = self.render(state, request, None, status, Some(echo)).await;
+        let echo = frontend::FormEcho { form: form.to_owned(), username, error: body };
+        let answer = frontend::PostAnswer { echo: Some(echo), ..Default::default() };
+        let mut response = self.answer(state, path_and_query, user, status, answer).await;
         response.headers_mut().extend(extra);
         response
     }
@@ -189,12 +207,18 @@ impl PageData for Services {
         })
     }
 
-    fn sessions(&self) -> BoxFuture<Result<Vec<SessionInfo>, ClientError>> {
+    fn account(&self) -> BoxFuture<Result<AccountData, ClientError>> {
         let (state, failures) = (self.state.clone(), self.failures.clone());
-        let user = self.user.as_ref().map(|user| (user.account.id, user.signed_in.reference.clone()));
+        let user = self.user.clone();
         Box::pin(async move {
-            let (user_id, reference) = user.ok_or_else(|| failures.note(ApiError::NotAuthenticated))?;
-            state.sessions.list(user_id, &reference).await.map_err(|err| failures.note(err))
+            let user = user.ok_or_else(|| failures.note(ApiError::NotAuthenticated))?;
+            let load = async {
+                let sessions = state.sessions.list(user.account.id, &user.signed_in.reference).await?;
+                let offered = state.sessions.offered_key(&user.session, false).await?;
+                let two_step = two_factor::status(&state.db, &user.account, offered.as_deref()).await?;
+                Ok::<_, ApiError>(AccountData { sessions, two_step })
+            };
+            load.await.map_err(|err| failures.note(err))
         })
     }
 }

@@ -73,12 +73,15 @@ pub struct TwoFactorSetup {
     pub qr_svg: String,
 }
 
-/// Whether two-step sign-in is on, and how many recovery codes are left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Whether two-step sign-in is on, how many recovery codes are left, and the key offered on
+/// this session while it waits to be confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TwoFactorStatus {
     pub enabled: bool,
     pub recovery_codes_left: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered: Option<TwoFactorSetup>,
 }
 
 /// Recovery codes, shown this once: each signs in once instead of an app code.

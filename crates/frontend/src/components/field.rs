@@ -5,9 +5,12 @@ use leptos::prelude::*;
 /// `<label>` + `<input>` bound to `value`, with `error` shown underneath and announced.
 #[component]
 pub fn Field(
-    /// The input's id and name.
+    /// The input's name, and its id unless `id` is given.
     #[prop(into)]
     name: String,
+    /// The input's id, when several forms on a page have a field of the same name.
+    #[prop(optional, into)]
+    id: Option<String>,
     label: &'static str,
     value: RwSignal<String>,
     #[prop(into)] error: Signal<Option<String>>,
@@ -18,10 +21,10 @@ pub fn Field(
     #[prop(default = None)]
     hint: Option<Signal<String>>,
 ) -> impl IntoView {
-    let error_id = format!("{name}-error");
+    let id = id.unwrap_or_else(|| name.clone());
+    let error_id = format!("{id}-error");
     let described = error_id.clone();
-    let id = name.clone();
-    let label_for = name.clone();
+    let label_for = id.clone();
     view! {
         <div class="field" class:invalid=move || error.get().is_some()>
             <label for=label_for>{label}</label>

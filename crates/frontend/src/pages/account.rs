@@ -1,13 +1,13 @@
 //! Who am I, my sessions, my password, two-step sign-in (signing out is in the page header). Needs a session:
 //! signed-out visitors go to sign-in and come back.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use shared::{PasswordChange, SessionInfo, validate};
 
 use crate::api;
-use crate::app::use_scripted;
 use crate::auth::{AuthState, use_auth};
 use crate::components::{ErrorMessage, Field, TwoStepSettings};
 use crate::data::Source;
@@ -17,7 +17,6 @@ use crate::routes::{Page, encode_component};
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let auth = use_auth();
-    let scripted = use_scripted();
     view! {
         <Title text="Account" />
         // On the server this is a redirect response; in the browser, a navigation.
@@ -43,62 +42,64 @@ pub fn AccountPage() -> impl IntoView {
             }}
         </section>
         <Show when=move || auth.user().is_some()>
-            <Sessions />
+            <AccountData />
             <ChangePassword />
         </Show>
-        // Made on request, so it needs the script: it appears once the page runs it.
-        <Show when=move || scripted.get() && auth.user().is_some()>
-            <TwoStepSettings />
-        </Show>
+    }
+}
+
+/// The sessions and the two-step sign-in settings, loaded together: one resource for the
+/// page (each resource type costs the bundle its own loading and hydration code).
+#[component]
+fn AccountData() -> impl IntoView {
+    let source = Source::here();
+    let data = Resource::new(|| (), move |()| source.account());
+    let reload = move || data.refetch();
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                data.get()
+                    .map(|result| match result {
+                        Ok(account) => {
+                            Either::Left(view! {
+                                <Sessions list=account.sessions reload />
+                                <TwoStepSettings state=account.two_step />
+                            })
+                        }
+                        Err(err) => Either::Right(view! { <p class="error" role="alert">{err.message()}</p> }),
+                    })
+            }}
+        </Transition>
     }
 }
 
 /// Active sessions, this device marked; revoke one or all the others. Each button is a form
 /// posting to the API, so it works without JavaScript too (the server answers 303 back here).
 #[component]
-fn Sessions() -> impl IntoView {
-    let source = Source::here();
-    let sessions = Resource::new(|| (), move |()| source.sessions());
-    let revoke = Submission::new(
-        |id: String| async move { api::revoke_session(&id).await },
-        move |_| sessions.refetch(),
-    );
+fn Sessions(list: Vec<SessionInfo>, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let revoke = Submission::new(|id: String| async move { api::revoke_session(&id).await }, move |_| reload());
     let revoke_others =
-        Submission::new(|()| async move { api::revoke_other_sessions().await }, move |_| sessions.refetch());
+        Submission::new(|()| async move { api::revoke_other_sessions().await }, move |_| reload());
     let error = Signal::derive(move || revoke.error.get().or_else(|| revoke_others.error.get()));
     let others_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         revoke_others.submit(Ok(()));
     };
+    let others = list.iter().filter(|s| !s.current).count();
+    let rows = list
+        .into_iter()
+        .map(|session| view! { <SessionRow session revoke=move |id| revoke.submit(Ok(id)) /> })
+        .collect_view();
     view! {
         <section class="card narrow">
             <h2>"Where you are signed in"</h2>
             <ErrorMessage message=error />
-            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
-                {move || {
-                    sessions
-                        .get()
-                        .map(|result| match result {
-                            Ok(list) => {
-                                let others = list.iter().filter(|s| !s.current).count();
-                                let rows = list
-                                    .into_iter()
-                                    .map(|session| view! { <SessionRow session revoke=move |id| revoke.submit(Ok(id)) /> })
-                                    .collect_view();
-                                view! {
-                                    <ul class="sessions">{rows}</ul>
-                                    <form method="post" action="/users/me/sessions/revoke-others" on:submit=others_submit>
-                                        <button type="submit" class="secondary" disabled=others == 0>
-                                            "Sign out everywhere else"
-                                        </button>
-                                    </form>
-                                }
-                                    .into_any()
-                            }
-                            Err(err) => view! { <p class="error" role="alert">{err.message()}</p> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <ul class="sessions">{rows}</ul>
+            <form method="post" action="/users/me/sessions/revoke-others" on:submit=others_submit>
+                <button type="submit" class="secondary" disabled=others == 0>
+                    "Sign out everywhere else"
+                </button>
+            </form>
         </section>
     }
 }

@@ -10,7 +10,7 @@ use shared::{LinkPurpose, LinkState, PasswordReset, validate};
 
 use crate::api;
 use crate::components::{ErrorMessage, Field};
-use crate::form::Submission;
+use crate::error::ClientError;
 use crate::link::{Opened, use_opened_link};
 use crate::routes::Page;
 
@@ -53,29 +53,38 @@ fn explain(opened: &Opened) -> (&'static str, String) {
     }
 }
 
+/// The new password, sent with the token from the link. (A plain call rather than a
+/// `Submission`: this form's one request does not need the action machinery in the bundle.)
 #[component]
 fn NewPasswordForm(token: String) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let done = RwSignal::new(false);
-    let reset = Submission::new(
-        |reset: PasswordReset| async move { api::reset_password(&reset).await },
-        move |_| done.set(true),
-    );
-    let server_says = reset.field("new_password");
-    let error = Signal::derive(move || {
-        server_says.get().or_else(|| {
-            let text = password.get();
-            if text.is_empty() { None } else { validate::password(&text).err() }
-        })
+    let refused = RwSignal::new(None::<ClientError>);
+    let checked = Signal::derive(move || {
+        let text = password.get();
+        if text.is_empty() { None } else { validate::password(&text).err() }
     });
+    let error = Signal::derive(move || {
+        refused.with(|refused| refused.as_ref().and_then(|err| err.fields().get("new_password").cloned()))
+            .or_else(|| checked.get())
+    });
+    let message = Signal::derive(move || refused.with(|refused| refused.as_ref().map(ClientError::message)));
     let hint = Signal::derive(move || {
         let length = validate::normalize_password(&password.get()).chars().count();
         format!("{length} / at least {} characters; any characters, spaces welcome", validate::PASSWORD_MIN)
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let form = PasswordReset { token: token.clone(), new_password: password.get_untracked() };
-        reset.submit(form.validate().map(|()| form.clone()));
+        let reset = PasswordReset { token: token.clone(), new_password: password.get_untracked() };
+        if reset.validate().is_err() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::reset_password(&reset).await {
+                Ok(_) => done.set(true),
+                Err(err) => refused.set(Some(err)),
+            }
+        });
     };
     view! {
         <Show
@@ -100,10 +109,8 @@ fn NewPasswordForm(token: String) -> impl IntoView {
                     required=true
                     hint=Some(hint)
                 />
-                <ErrorMessage message=reset.error />
-                <button type="submit" disabled=move || reset.pending().get()>
-                    {move || if reset.pending().get() { "Setting…" } else { "Set password" }}
-                </button>
+                <ErrorMessage message=message />
+                <button type="submit">"Set password"</button>
             </form>
         </Show>
     }

@@ -10,7 +10,7 @@
 use base64::Engine;
 use qrcode::QrCode;
 use qrcode::render::svg;
-use shared::TwoFactorSetup;
+use shared::{TwoFactorSetup, TwoFactorStatus};
 use totp_rs::{Algorithm, TOTP};
 
 use std::net::IpAddr;
@@ -50,6 +50,18 @@ pub fn setup(secret: &[u8], username: &str) -> Result<TwoFactorSetup> {
         None => qr_svg,
     };
     Ok(TwoFactorSetup { secret: totp.get_secret_base32(), otpauth_url: url, qr_svg })
+}
+
+/// The state of `account`'s two-step sign-in, with `offered` (the key offered on the asking
+/// session, if any) ready to show.
+pub async fn status(db: &Db, account: &Account, offered: Option<&[u8]>) -> Result<TwoFactorStatus> {
+    let enabled = db::two_factor::find(db, account.id).await?.is_some();
+    let recovery_codes_left = db::two_factor::count_recovery_codes(db, account.id).await?;
+    let offered = match offered.filter(|_| !enabled) {
+        Some(secret) => Some(setup(secret, &account.username)?),
+        None => None,
+    };
+    Ok(TwoFactorStatus { enabled, recovery_codes_left, offered })
 }
 
 /// The time step (of `now_seconds`, or one either side) whose code `code` is, if any.

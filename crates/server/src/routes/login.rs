@@ -98,7 +98,7 @@ async fn login(
                 Some(next) => Page::sign_in_then(&next),
                 None => Page::SignIn.path().to_owned(),
             };
-            Ok(pages.refused(state.clone(), &page, typed, refused).await)
+            Ok(pages.refused(state.clone(), &page, None, "/login", typed, refused).await)
         }
     }
 }
@@ -148,7 +148,7 @@ async fn second_factor(
                 Some(next) => Page::SignInCode.then(&next),
                 None => Page::SignInCode.path().to_owned(),
             };
-            Ok(pages.refused(state.clone(), &page, String::new(), refused).await)
+            Ok(pages.refused(state.clone(), &page, None, "/login/second-factor", String::new(), refused).await)
         }
     }
 }

@@ -1,9 +1,16 @@
 //! Two-step sign-in for the signed-in user: turning it on (a key offered, then confirmed with
 //! the password and a code), turning it off, and recovery codes.
+//!
+//! The account page's forms post here as plain HTML forms, with or without JavaScript: a
+//! browser's own post is answered with the account page (showing new recovery codes once, or
+//! the form again with why it was refused) or 303 back to it; API callers get JSON.
 
 use std::net::IpAddr;
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use frontend::{Page, PostAnswer};
 use shared::{
     CodeForm, ErrorBody, FieldErrors, RecoveryCodes, SuccessBody, TwoFactorChange, TwoFactorSetup,
     TwoFactorStatus,
@@ -16,7 +23,8 @@ use crate::auth::two_factor;
 use crate::db;
 use crate::db::users::Account;
 use crate::error::{ApiError, Result};
-use crate::extract::{ClientAddr, CurrentUser, FormOrJson, Json};
+use crate::extract::{ClientAddr, CurrentUser, FormOrJson, Json, Navigation};
+use crate::pages::Pages;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,7 +36,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(regenerate_recovery_codes))
 }
 
-/// Whether two-step sign-in is on, and how many recovery codes are left.
+/// Whether two-step sign-in is on, how many recovery codes are left, and the key offered on
+/// this session (while it waits to be confirmed).
 #[utoipa::path(get, path = "/users/me/two-factor", tag = "two-step sign-in", security(("session_cookie" = [])),
     responses(
         (status = 200, description = "The state of two-step sign-in", body = TwoFactorStatus),
@@ -37,11 +46,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     ))]
 async fn status(
     State(state): State<AppState>,
-    CurrentUser { account, .. }: CurrentUser,
+    CurrentUser { account, session, .. }: CurrentUser,
 ) -> Result<Json<TwoFactorStatus>> {
-    let enabled = db::two_factor::find(&state.db, account.id).await?.is_some();
-    let recovery_codes_left = db::two_factor::count_recovery_codes(&state.db, account.id).await?;
-    Ok(Json(TwoFactorStatus { enabled, recovery_codes_left }))
+    let offered = state.sessions.offered_key(&session, false).await?;
+    Ok(Json(two_factor::status(&state.db, &account, offered.as_deref()).await?))
 }
 
 /// Offer a new authenticator key.
@@ -51,6 +59,7 @@ async fn status(
 #[utoipa::path(post, path = "/users/me/two-factor/setup", tag = "two-step sign-in", security(("session_cookie" = [])),
     responses(
         (status = 200, description = "A new key to add to an authenticator app", body = TwoFactorSetup),
+        (status = 303, description = "From a browser's form post: to the account page, which shows the key"),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Cross-site request refused", body = ErrorBody),
         (status = 409, description = "Two-step sign-in is already on", body = ErrorBody),
@@ -58,14 +67,23 @@ async fn status(
     ))]
 async fn setup(
     State(state): State<AppState>,
-    CurrentUser { account, session, .. }: CurrentUser,
-) -> Result<Json<TwoFactorSetup>> {
+    navigation: Navigation,
+    user: CurrentUser,
+) -> Result<Response> {
+    let offered = offer_key(&state, &user).await;
+    if let Some(pages) = navigation.pages(&state) {
+        return Ok(answer_browser(pages, &state, user, SETUP, offered.map(|_| None)).await);
+    }
+    Ok(Json(offered?).into_response())
+}
+
+async fn offer_key(state: &AppState, CurrentUser { account, session, .. }: &CurrentUser) -> Result<TwoFactorSetup> {
     if db::two_factor::find(&state.db, account.id).await?.is_some() {
         return Err(ApiError::Conflict("Two-step sign-in is already on"));
     }
     let secret = two_factor::new_secret();
-    state.sessions.offer_key(&session, &secret).await?;
-    Ok(Json(two_factor::setup(&secret, &account.username)?))
+    state.sessions.offer_key(session, &secret).await?;
+    two_factor::setup(&secret, &account.username)
 }
 
 /// Turn two-step sign-in on.
@@ -75,7 +93,7 @@ async fn setup(
 #[utoipa::path(post, path = "/users/me/two-factor/enable", tag = "two-step sign-in", security(("session_cookie" = [])),
     request_body(content((TwoFactorChange = "application/json"), (TwoFactorChange = "application/x-www-form-urlencoded"))),
     responses(
-        (status = 200, description = "On; the recovery codes", body = RecoveryCodes),
+        (status = 200, description = "On; the recovery codes (a browser's form post: the account page showing them)", body = RecoveryCodes),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Cross-site request refused", body = ErrorBody),
         (status = 409, description = "Already on, or no key was offered on this session", body = ErrorBody),
@@ -86,16 +104,30 @@ async fn setup(
 async fn enable(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    CurrentUser { account, session, .. }: CurrentUser,
+    navigation: Navigation,
+    user: CurrentUser,
     FormOrJson(change): FormOrJson<TwoFactorChange>,
-) -> Result<Json<RecoveryCodes>> {
+) -> Result<Response> {
+    let enabled = turn_on(&state, client, &user, change).await;
+    if let Some(pages) = navigation.pages(&state) {
+        return Ok(answer_browser(pages, &state, user, ENABLE, enabled.map(Some)).await);
+    }
+    Ok(Json(RecoveryCodes { codes: enabled? }).into_response())
+}
+
+async fn turn_on(
+    state: &AppState,
+    client: IpAddr,
+    CurrentUser { account, session, .. }: &CurrentUser,
+    change: TwoFactorChange,
+) -> Result<Vec<String>> {
     change.validate().map_err(ApiError::invalid_fields)?;
     let secret = state
         .sessions
-        .offered_key(&session, false)
+        .offered_key(session, false)
         .await?
         .ok_or(ApiError::Conflict("Ask for a key first (POST /users/me/two-factor/setup)"))?;
-    if !password_confirmed(&state, &account, client, &change.password).await? {
+    if !password_confirmed(state, account, client, &change.password).await? {
         return Err(field_error("password", "is not your password"));
     }
     let Some(step) = two_factor::matching_step(&secret, &change.code, two_factor::now_seconds()) else {
@@ -105,9 +137,9 @@ async fn enable(
     if !db::two_factor::enable(&state.db, account.id, &secret, step, &digests).await? {
         return Err(ApiError::Conflict("Two-step sign-in is already on"));
     }
-    state.sessions.offered_key(&session, true).await?;
+    state.sessions.offered_key(session, true).await?;
     tracing::info!(event = "two_factor_enabled", user_id = account.id, %client, "two-step sign-in turned on");
-    Ok(Json(RecoveryCodes { codes }))
+    Ok(codes)
 }
 
 /// Turn two-step sign-in off: needs the password and a code (or a recovery code).
@@ -115,6 +147,7 @@ async fn enable(
     request_body(content((TwoFactorChange = "application/json"), (TwoFactorChange = "application/x-www-form-urlencoded"))),
     responses(
         (status = 200, description = "Off; the recovery codes are gone", body = SuccessBody),
+        (status = 303, description = "Off, from a browser's form post: to the account page"),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Cross-site request refused", body = ErrorBody),
         (status = 409, description = "Two-step sign-in is not on", body = ErrorBody),
@@ -125,24 +158,34 @@ async fn enable(
 async fn disable(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    CurrentUser { account, .. }: CurrentUser,
+    navigation: Navigation,
+    user: CurrentUser,
     FormOrJson(change): FormOrJson<TwoFactorChange>,
-) -> Result<Json<SuccessBody>> {
+) -> Result<Response> {
+    let disabled = turn_off(&state, client, &user.account, change).await;
+    if let Some(pages) = navigation.pages(&state) {
+        return Ok(answer_browser(pages, &state, user, DISABLE, disabled.map(|()| None)).await);
+    }
+    disabled?;
+    Ok(Json(SuccessBody::OK).into_response())
+}
+
+async fn turn_off(state: &AppState, client: IpAddr, account: &Account, change: TwoFactorChange) -> Result<()> {
     change.validate().map_err(ApiError::invalid_fields)?;
-    if !password_confirmed(&state, &account, client, &change.password).await? {
+    if !password_confirmed(state, account, client, &change.password).await? {
         return Err(field_error("password", "is not your password"));
     }
-    code_confirmed(&state, &account, client, &change.code).await?;
+    code_confirmed(state, account, client, &change.code).await?;
     db::two_factor::disable(&state.db, account.id).await?;
     tracing::info!(event = "two_factor_disabled", user_id = account.id, %client, "two-step sign-in turned off");
-    Ok(Json(SuccessBody::OK))
+    Ok(())
 }
 
 /// New recovery codes in place of the old ones: needs a code (or a recovery code).
 #[utoipa::path(post, path = "/users/me/two-factor/recovery-codes", tag = "two-step sign-in", security(("session_cookie" = [])),
     request_body(content((CodeForm = "application/json"), (CodeForm = "application/x-www-form-urlencoded"))),
     responses(
-        (status = 200, description = "Ten new recovery codes; the old ones no longer work", body = RecoveryCodes),
+        (status = 200, description = "Ten new recovery codes; the old ones no longer work (a browser's form post: the account page showing them)", body = RecoveryCodes),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Cross-site request refused", body = ErrorBody),
         (status = 409, description = "Two-step sign-in is not on", body = ErrorBody),
@@ -153,15 +196,51 @@ async fn disable(
 async fn regenerate_recovery_codes(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    CurrentUser { account, .. }: CurrentUser,
+    navigation: Navigation,
+    user: CurrentUser,
     FormOrJson(form): FormOrJson<CodeForm>,
-) -> Result<Json<RecoveryCodes>> {
+) -> Result<Response> {
+    let made = new_recovery_codes(&state, client, &user.account, form).await;
+    if let Some(pages) = navigation.pages(&state) {
+        return Ok(answer_browser(pages, &state, user, NEW_CODES, made.map(Some)).await);
+    }
+    Ok(Json(RecoveryCodes { codes: made? }).into_response())
+}
+
+async fn new_recovery_codes(state: &AppState, client: IpAddr, account: &Account, form: CodeForm) -> Result<Vec<String>> {
     form.validate().map_err(ApiError::invalid_fields)?;
-    code_confirmed(&state, &account, client, &form.code).await?;
+    code_confirmed(state, account, client, &form.code).await?;
     let (codes, digests) = two_factor::new_recovery_codes();
     db::two_factor::replace_recovery_codes(&state.db, account.id, &digests).await?;
     tracing::info!(event = "recovery_codes_regenerated", user_id = account.id, %client, "recovery codes replaced");
-    Ok(Json(RecoveryCodes { codes }))
+    Ok(codes)
+}
+
+/// The forms' actions, which the account page's answers name.
+const SETUP: &str = "/users/me/two-factor/setup";
+const ENABLE: &str = "/users/me/two-factor/enable";
+const DISABLE: &str = "/users/me/two-factor/disable";
+const NEW_CODES: &str = "/users/me/two-factor/recovery-codes";
+
+/// A browser's own post of `form` answered: new recovery codes shown on the account page
+/// (this once, never stored to be shown again), 303 back to it when there is nothing to show,
+/// or the page with the form again and why it was refused, under the error's status.
+async fn answer_browser(
+    pages: &Pages,
+    state: &AppState,
+    user: CurrentUser,
+    form: &str,
+    outcome: Result<Option<Vec<String>>>,
+) -> Response {
+    let account = Page::Account.path();
+    match outcome {
+        Ok(None) => Redirect::to(account).into_response(),
+        Ok(Some(codes)) => {
+            let answer = PostAnswer { recovery_codes: Some(codes), ..Default::default() };
+            pages.answer(state.clone(), account, Some(user), StatusCode::OK, answer).await
+        }
+        Err(refused) => pages.refused(state.clone(), account, Some(user), form, String::new(), refused).await,
+    }
 }
 
 /// A code from the app or a recovery code, checked and throttled; 422 on the `code` field
