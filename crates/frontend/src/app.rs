@@ -10,9 +10,7 @@ use leptos_router::path;
 use crate::api;
 use crate::auth::{Auth, AuthState, use_auth};
 use crate::form::Submission;
-use crate::pages::{
-    AccountPage, LibraryPage, NotFoundPage, ResetPasswordPage, SignInPage, SignUpPage,
-};
+use crate::pages::{AccountPage, LibraryPage, NotFoundPage, ResetPasswordPage, SignInPage, SignUpPage};
 use crate::routes::Page;
 
 #[component]

@@ -19,8 +19,8 @@ mod pages;
 mod routes;
 
 pub use app::App;
+pub use data::{AccountData, FormEcho, PostAnswer, ServerRender};
 #[cfg(feature = "ssr")]
 pub use data::{BoxFuture, PageData};
-pub use data::{AccountData, FormEcho, PostAnswer, ServerRender};
 pub use error::ClientError;
 pub use routes::Page;

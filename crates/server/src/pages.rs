@@ -16,7 +16,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use frontend::{AccountData, BoxFuture, ClientError, PageData, ServerRender};
-use leptos::nonce::Nonce;
+use leptos::nonce::{Nonce, use_nonce};
 use leptos::prelude::*;
 use leptos::tachys::html::InertElement;
 use leptos_meta::MetaTags;
@@ -77,6 +77,22 @@ impl Pages {
         status: StatusCode,
         answer: frontend::PostAnswer,
     ) -> Response {
+        self.render_at(state, request, user, status, answer, None).await
+    }
+
+    /// [`Pages::render`], for a response to a request to another address (a form post's):
+    /// the page first sets the browser's address to `address`, the page's own, so that
+    /// hydration routes to the page that was rendered, and a reload asks for that page
+    /// rather than posting again.
+    async fn render_at(
+        &self,
+        state: AppState,
+        request: Request,
+        user: Option<CurrentUser>,
+        status: StatusCode,
+        answer: frontend::PostAnswer,
+        address: Option<String>,
+    ) -> Response {
         let status = if self.is_page(request.uri().path()) { status } else { StatusCode::NOT_FOUND };
         let nonce = Nonce::new();
         let failures = Failures::default();
@@ -94,7 +110,9 @@ impl Pages {
             }
         };
         let head = Arc::clone(&self.head);
-        let handler = leptos_axum::render_app_async_with_context(context, move || shell(Arc::clone(&head)));
+        let handler = leptos_axum::render_app_async_with_context(context, move || {
+            shell(Arc::clone(&head), address.clone())
+        });
         let mut response = handler(request).await;
         if !response.status().is_redirection() {
             // A page that rendered fine but whose data failed answers with that failure.
@@ -128,7 +146,10 @@ impl Pages {
         answer: frontend::PostAnswer,
     ) -> Response {
         match Request::get(path_and_query).body(Body::empty()) {
-            Ok(request) => self.render(state, request, user, status, answer).await,
+            Ok(request) => {
+                let address = Some(path_and_query.to_owned());
+                self.render_at(state, request, user, status, answer, address).await
+            }
             Err(err) => ApiError::Internal(err.into()).into_response(),
         }
     }
@@ -155,12 +176,22 @@ impl Pages {
 }
 
 /// The whole document: Trunk's head, then the app as the body's content (what
-/// `hydrate_body` in the browser takes over).
-fn shell(head: Arc<str>) -> impl IntoView {
+/// `hydrate_body` in the browser takes over). With `address`, the head first replaces the
+/// browser's address with it (see [`Pages::render_at`]), before the bundle's module script
+/// runs.
+fn shell(head: Arc<str>, address: Option<String>) -> impl IntoView {
+    let set_address = address.map(|address| {
+        // A JSON string is a JS string literal; `<\/` keeps `</script>` out of it.
+        let literal = serde_json::to_string(&address).unwrap_or_default().replace("</", "<\\/");
+        let nonce = use_nonce();
+        // Raw (`inner_html`): text children would be HTML-escaped, which a script must not be.
+        view! { <script nonce=nonce inner_html=format!("history.replaceState(null, \"\", {literal});")></script> }
+    });
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
+                {set_address}
                 {InertElement::new(head.to_string())}
                 <MetaTags />
             </head>

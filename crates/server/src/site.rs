@@ -95,7 +95,9 @@ async fn page(state: AppState, request: Request) -> Response {
         Ok(user) => user,
         Err(err) => return err.into_response(),
     };
-    pages.render(state.clone(), Request::from_parts(parts, body), user, StatusCode::OK, Default::default()).await
+    pages
+        .render(state.clone(), Request::from_parts(parts, body), user, StatusCode::OK, Default::default())
+        .await
 }
 
 /// Trunk's names: `frontend-9de1562bdd0f43e5.js`, `style-ca4f1571134b501b.css`.

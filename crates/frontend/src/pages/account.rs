@@ -77,7 +77,8 @@ fn AccountData() -> impl IntoView {
 /// posting to the API, so it works without JavaScript too (the server answers 303 back here).
 #[component]
 fn Sessions(list: Vec<SessionInfo>, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let revoke = Submission::new(|id: String| async move { api::revoke_session(&id).await }, move |_| reload());
+    let revoke =
+        Submission::new(|id: String| async move { api::revoke_session(&id).await }, move |_| reload());
     let revoke_others =
         Submission::new(|()| async move { api::revoke_other_sessions().await }, move |_| reload());
     let error = Signal::derive(move || revoke.error.get().or_else(|| revoke_others.error.get()));

@@ -65,7 +65,8 @@ fn NewPasswordForm(token: String) -> impl IntoView {
         if text.is_empty() { None } else { validate::password(&text).err() }
     });
     let error = Signal::derive(move || {
-        refused.with(|refused| refused.as_ref().and_then(|err| err.fields().get("new_password").cloned()))
+        refused
+            .with(|refused| refused.as_ref().and_then(|err| err.fields().get("new_password").cloned()))
             .or_else(|| checked.get())
     });
     let message = Signal::derive(move || refused.with(|refused| refused.as_ref().map(ClientError::message)));

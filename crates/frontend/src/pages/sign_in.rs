@@ -3,11 +3,11 @@
 //! JavaScript the browser posts the form itself and the server answers 303 to `next`, or
 //! this page again with the error and the username.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos::either::Either;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 use shared::{LoginForm, safe_next};

@@ -78,7 +78,9 @@ async fn sign_up(
     let created = match create(&state, client, &form).await {
         Ok(account) => account,
         Err(refused) => {
-            return Ok(pages.refused(state.clone(), Page::SignUp.path(), None, "/users", form.username, refused).await);
+            return Ok(pages
+                .refused(state.clone(), Page::SignUp.path(), None, "/users", form.username, refused)
+                .await);
         }
     };
     state.sessions.start(&session, &created, &ClientInfo::new(client, &headers)).await?;

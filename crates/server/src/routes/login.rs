@@ -148,7 +148,9 @@ async fn second_factor(
                 Some(next) => Page::SignInCode.then(&next),
                 None => Page::SignInCode.path().to_owned(),
             };
-            Ok(pages.refused(state.clone(), &page, None, "/login/second-factor", String::new(), refused).await)
+            Ok(pages
+                .refused(state.clone(), &page, None, "/login/second-factor", String::new(), refused)
+                .await)
         }
     }
 }

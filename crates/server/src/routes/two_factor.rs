@@ -65,11 +65,7 @@ async fn status(
         (status = 409, description = "Two-step sign-in is already on", body = ErrorBody),
         (status = 503, description = "A backend is unavailable", body = ErrorBody),
     ))]
-async fn setup(
-    State(state): State<AppState>,
-    navigation: Navigation,
-    user: CurrentUser,
-) -> Result<Response> {
+async fn setup(State(state): State<AppState>, navigation: Navigation, user: CurrentUser) -> Result<Response> {
     let offered = offer_key(&state, &user).await;
     if let Some(pages) = navigation.pages(&state) {
         return Ok(answer_browser(pages, &state, user, SETUP, offered.map(|_| None)).await);
@@ -77,7 +73,10 @@ async fn setup(
     Ok(Json(offered?).into_response())
 }
 
-async fn offer_key(state: &AppState, CurrentUser { account, session, .. }: &CurrentUser) -> Result<TwoFactorSetup> {
+async fn offer_key(
+    state: &AppState,
+    CurrentUser { account, session, .. }: &CurrentUser,
+) -> Result<TwoFactorSetup> {
     if db::two_factor::find(&state.db, account.id).await?.is_some() {
         return Err(ApiError::Conflict("Two-step sign-in is already on"));
     }
@@ -170,7 +169,12 @@ async fn disable(
     Ok(Json(SuccessBody::OK).into_response())
 }
 
-async fn turn_off(state: &AppState, client: IpAddr, account: &Account, change: TwoFactorChange) -> Result<()> {
+async fn turn_off(
+    state: &AppState,
+    client: IpAddr,
+    account: &Account,
+    change: TwoFactorChange,
+) -> Result<()> {
     change.validate().map_err(ApiError::invalid_fields)?;
     if !password_confirmed(state, account, client, &change.password).await? {
         return Err(field_error("password", "is not your password"));
@@ -207,7 +211,12 @@ async fn regenerate_recovery_codes(
     Ok(Json(RecoveryCodes { codes: made? }).into_response())
 }
 
-async fn new_recovery_codes(state: &AppState, client: IpAddr, account: &Account, form: CodeForm) -> Result<Vec<String>> {
+async fn new_recovery_codes(
+    state: &AppState,
+    client: IpAddr,
+    account: &Account,
+    form: CodeForm,
+) -> Result<Vec<String>> {
     form.validate().map_err(ApiError::invalid_fields)?;
     code_confirmed(state, account, client, &form.code).await?;
     let (codes, digests) = two_factor::new_recovery_codes();

@@ -29,8 +29,10 @@ pub async fn enrol(api: &Api) -> (Vec<u8>, Vec<String>) {
     (secret, codes.codes)
 }
 
-async fn status(api: &Api) -> TwoFactorStatus {
-    api.get("/users/me/two-factor").await.json().await.expect("a status")
+/// Whether two-step sign-in is on, and how many recovery codes are left.
+async fn status(api: &Api) -> (bool, i64) {
+    let status: TwoFactorStatus = api.get("/users/me/two-factor").await.json().await.expect("a status");
+    (status.enabled, status.recovery_codes_left)
 }
 
 /// A user with two-step sign-in on, signed out again; its key and recovery codes.
@@ -85,14 +87,14 @@ async fn enrolment_is_refused_with_a_wrong_code_or_password_and_then_shows_ten_r
     )
     .await;
     assert!(body["fields"]["password"].is_string(), "{body}");
-    assert_eq!(status(&api).await, TwoFactorStatus { enabled: false, recovery_codes_left: 0 });
+    assert_eq!(status(&api).await, (false, 0));
 
     let right = json!({"password": PASSWORD, "code": code(&secret, 0)});
     let response = api.post_json("/users/me/two-factor/enable", &right).await;
     assert_eq!(response.status(), StatusCode::OK);
     let codes: RecoveryCodes = response.json().await.expect("codes");
     assert_eq!(codes.codes.len(), 10);
-    assert_eq!(status(&api).await, TwoFactorStatus { enabled: true, recovery_codes_left: 10 });
+    assert_eq!(status(&api).await, (true, 10));
     assert_eq!(api.post("/users/me/two-factor/setup").await.status(), StatusCode::CONFLICT, "already on");
 }
 
@@ -163,7 +165,7 @@ async fn a_recovery_code_signs_in_once() {
     // Typed loosely: upper case, the hyphen as a space.
     let typed = codes[3].to_uppercase().replace('-', " ");
     assert_eq!(second_factor(&api, &typed).await.status(), StatusCode::OK);
-    assert_eq!(status(&api).await, TwoFactorStatus { enabled: true, recovery_codes_left: 9 });
+    assert_eq!(status(&api).await, (true, 9));
 
     let again = pending(&app, "alice").await;
     assert_eq!(second_factor(&again, &codes[3]).await.status(), StatusCode::UNAUTHORIZED);
@@ -204,11 +206,11 @@ async fn turning_it_off_needs_the_password_and_a_code_then_the_password_alone_si
         api.post_json("/users/me/two-factor/disable", &no_password).await.status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    assert!(status(&api).await.enabled);
+    assert!(status(&api).await.0);
 
     let right = json!({"password": PASSWORD, "code": code(&secret, 1)});
     assert_eq!(api.post_json("/users/me/two-factor/disable", &right).await.status(), StatusCode::OK);
-    assert_eq!(status(&api).await, TwoFactorStatus { enabled: false, recovery_codes_left: 0 });
+    assert_eq!(status(&api).await, (false, 0));
     assert_eq!(app.api().sign_in("alice", PASSWORD).await.status(), StatusCode::OK);
 }
 
@@ -253,4 +255,53 @@ async fn without_javascript_the_password_leads_to_the_code_page_and_the_code_to_
         browser.post_form("/login/second-factor?next=/account", &[("code", code(&secret, 1).as_str())]).await;
     assert_eq!(right.status(), StatusCode::SEE_OTHER);
     assert_eq!(right.headers()["location"], "/account");
+}
+
+#[tokio::test]
+async fn without_javascript_the_account_page_turns_two_step_sign_in_on_and_off() {
+    let (app, _dist) = crate::pages::spawn_with_pages().await;
+    app.create_user("alice", false).await;
+    let browser = app.browser();
+    let signed_in = browser.post_form("/login", &[("username", "alice"), ("password", PASSWORD)]).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+
+    let offered = browser.post_form("/users/me/two-factor/setup", &[("", "")]).await;
+    assert_eq!(offered.status(), StatusCode::SEE_OTHER);
+    assert_eq!(offered.headers()["location"], "/account");
+    let page = browser.get("/account").await.text().await.expect("HTML");
+    assert!(page.contains("<svg"), "the QR code is on the page");
+    let secret = page
+        .split(r#"data-testid="totp-secret">"#)
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the key as text");
+    let secret = Secret::Encoded(secret.to_owned()).to_bytes().expect("base32");
+
+    let wrong = [("password", PASSWORD), ("code", "000000")];
+    let refused = browser.post_form("/users/me/two-factor/enable", &wrong).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("HTML");
+    assert!(
+        page.contains("is not the app&#x27;s current code") || page.contains("is not the app's current code"),
+        "{page}"
+    );
+
+    let current = code(&secret, 0);
+    let right = [("password", PASSWORD), ("code", current.as_str())];
+    let enabled = browser.post_form("/users/me/two-factor/enable", &right).await;
+    assert_eq!(enabled.status(), StatusCode::OK);
+    let page = enabled.text().await.expect("HTML");
+    assert_eq!(page.matches("<li><code>").count(), 10, "the recovery codes, shown once: {page}");
+    // Answered at the form's address, the page puts its own back before hydrating.
+    assert!(page.contains(r#"history.replaceState(null, "", "/account");"#), "{page}");
+    let again = browser.get("/account").await.text().await.expect("HTML");
+    assert!(!again.contains("<li><code>"), "recovery codes are shown only once");
+    assert!(again.contains("10 recovery codes left"));
+
+    let next = code(&secret, 1);
+    let off = [("password", PASSWORD), ("code", next.as_str())];
+    let disabled = browser.post_form("/users/me/two-factor/disable", &off).await;
+    assert_eq!(disabled.status(), StatusCode::SEE_OTHER);
+    let page = browser.get("/account").await.text().await.expect("HTML");
+    assert!(page.contains("Turn on two-step sign-in"));
 }
