@@ -45,9 +45,11 @@ pub fn optional(value: Option<&str>, rule: fn(&str) -> Rule) -> Rule {
     value.map_or(Ok(()), rule)
 }
 
-/// The form a username is stored and compared in.
+/// The form a username is stored and compared in. ASCII case folding only: a valid username
+/// is ASCII anyway, and full Unicode folding would make look-alikes equal (the Kelvin sign
+/// `K` folds to `k`) and ship Unicode's case tables in the browser bundle (about 5 KB gzip).
 pub fn normalize_username(raw: &str) -> String {
-    raw.trim().to_lowercase()
+    raw.trim().to_ascii_lowercase()
 }
 
 /// Checks a username as typed (before [`normalize_username`]).
@@ -135,6 +137,13 @@ mod tests {
     fn usernames_are_compared_in_lower_case() {
         assert_eq!(normalize_username("  John "), "john");
         assert_eq!(username("John"), Ok(()));
+    }
+
+    #[test]
+    fn look_alikes_do_not_fold_into_a_valid_username() {
+        // The Kelvin sign folds to `k` under Unicode's rules; here it stays what it is.
+        assert_eq!(normalize_username("\u{212A}ate"), "\u{212A}ate");
+        assert!(username("\u{212A}ate").is_err());
     }
 
     #[test]

@@ -9,7 +9,6 @@ use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use leptos_router::params::ParamsMap;
 use shared::{LoginForm, safe_next};
 
 use crate::api::{self, LoginStep};
@@ -20,9 +19,7 @@ use crate::form::Submission;
 use crate::routes::{Page, encode_component};
 
 /// Both steps of signing in: `/sign-in` (the password) and `/sign-in/code` (the code, with
-/// two-step sign-in on). One route view for both: each route's view type costs the bundle
-/// its own copy of leptos's route-matching and async hydration code (about 9 KB gzip, measured
-/// when the code step came).
+/// two-step sign-in on).
 #[component]
 pub fn SignInPage() -> impl IntoView {
     if use_location().pathname.get_untracked() == Page::SignInCode.path() {
@@ -32,17 +29,15 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// Where to go once signed in: `?next=` if it is a path of this app, else the library.
-pub(super) fn destination(query: Memo<ParamsMap>) -> String {
-    let origin = window().location().origin().unwrap_or_default();
-    safe_next(query.with_untracked(|q| q.get("next")).as_deref(), &origin)
-}
-
 fn password_step() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let query = use_query_map();
-    let next = move || destination(query);
+    // Where to go once signed in: `?next=` if it is a path of this app, else the library.
+    let next = move || {
+        let origin = window().location().origin().unwrap_or_default();
+        safe_next(query.with_untracked(|q| q.get("next")).as_deref(), &origin)
+    };
 
     // The form's own target keeps `next` for a browser posting it without JavaScript.
     let action = query.with_untracked(|q| match q.get("next") {
@@ -53,12 +48,14 @@ fn password_step() -> impl IntoView {
     let echo = server_echo();
     let username = RwSignal::new(echo.as_ref().map(|echo| echo.username.clone()).unwrap_or_default());
     let password = RwSignal::new(String::new());
-    let to_code = navigate.clone();
     let login = Submission::new(
         |form: LoginForm| async move { api::login(&form).await },
         move |step| match step {
             LoginStep::SignedIn => auth.refresh(),
-            LoginStep::NeedsCode => to_code(&Page::SignInCode.then(&next()), NavigateOptions::default()),
+            // The code step is a plain form the server answers (see `sign_in_code`): load it.
+            LoginStep::NeedsCode => {
+                let _ = window().location().set_href(&Page::SignInCode.then(&next()));
+            }
         },
     );
     if let Some(echo) = &echo {
