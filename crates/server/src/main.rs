@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracklist::Application;
 use tracklist::cli::{self, Cli, Command, LogFormat};
 
@@ -14,11 +15,20 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // `tracklist user …` prints its results (a link, the account list) on standard output,
+    // for scripts to take; its log lines go to standard error.
+    let writer = match cli.command {
+        Command::Serve(_) => BoxMakeWriter::new(std::io::stdout),
+        Command::User(_) => BoxMakeWriter::new(std::io::stderr),
+    };
     match cli.log_format {
-        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        LogFormat::Json => {
-            tracing_subscriber::fmt().json().with_current_span(true).with_env_filter(filter).init()
-        }
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .with_writer(writer)
+            .init(),
     }
     match cli.command {
         Command::Serve(config) => {

@@ -19,7 +19,10 @@ fn token_of(link: &str) -> &str {
 async fn link_from_cli(app: &TestApp, args: &[&str]) -> String {
     let output = tracklist(app, args, "").await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("UTF-8").trim().to_owned()
+    let link = String::from_utf8(output.stdout).expect("UTF-8").trim().to_owned();
+    // Only the link: scripts take it from standard output (log lines go to standard error).
+    assert!(!link.contains('\n'), "more than the link on standard output: {link}");
+    link
 }
 
 async fn reset(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
