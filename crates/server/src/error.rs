@@ -192,7 +192,7 @@ fn whole_seconds(duration: std::time::Duration) -> u64 {
 
 /// Outermost response check: the session layer answers a failed session save with a bare
 /// 500; that is the store being out of reach, so it becomes the JSON 503 everything else gets.
-pub async fn json_for_bare_failures(response: Response) -> Response {
+pub fn json_for_bare_failures(response: Response) -> Response {
     if response.status() == StatusCode::INTERNAL_SERVER_ERROR
         && !response.headers().contains_key(header::CONTENT_TYPE)
     {
@@ -201,14 +201,13 @@ pub async fn json_for_bare_failures(response: Response) -> Response {
     response
 }
 
-/// Answers 503 when the request runs past `limit` (`--request-timeout`); what it was doing
-/// is dropped, as when the client goes away.
+/// `answer`, or 503 when it runs past `limit` (`--request-timeout`); what it was doing is
+/// dropped, as when the client goes away.
 pub async fn time_limit(
-    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
+    limit: std::time::Duration,
+    answer: impl std::future::Future<Output = Response>,
 ) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
+    match tokio::time::timeout(limit, answer).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(?limit, "request timed out");

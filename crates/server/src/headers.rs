@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::rand_core::RngCore;
 use axum::extract::{Request, State};
-use tower_http::request_id::{MakeRequestId, RequestId};
 
 use axum::http::uri::Authority;
 use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
@@ -19,7 +18,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::{self, ApiError};
+use crate::session::{self, CookiePolicy};
 use crate::state::AppState;
 
 /// API responses are data, never documents: nothing may load or frame them.
@@ -46,20 +46,29 @@ pub fn inline_script_hash(index: &str) -> Option<String> {
     Some(BASE64.encode(Sha256::digest(&index.as_bytes()[start..end])))
 }
 
-/// Every request's checks and every response's headers, in one middleware (each `from_fn`
-/// layer costs a boxed service clone and a boxed future on every request): the `Host`
-/// allowlist, then the cross-site check; then the security headers on whatever answers,
-/// refusals included.
+/// Every request's checks and every response's fix-ups, in one middleware (each `from_fn`
+/// layer costs a boxed service clone and a boxed future on every request; measured, see
+/// README "Performance"):
+/// - before any handler or session work, so that a refused request changes nothing: the
+///   `Host` allowlist, then the cross-site check;
+/// - the request's time limit (`--request-timeout`, 503), around the session layer and the
+///   handler;
+/// - on whatever answers, refusals and timeouts included: a bare 500 becomes JSON, the
+///   session cookie's removal gets its full attributes (see `session::harden_cookies`; this
+///   layer is outside the session layer, so it sees the cookies that one sets), and the
+///   security headers.
 pub async fn guard(
-    State((state, hosts)): State<(AppState, Hosts)>,
+    State((state, hosts, policy)): State<(AppState, Hosts, CookiePolicy)>,
     request: Request,
     next: Next,
 ) -> Response {
     let refusal = misdirected(&hosts, &request).or_else(|| cross_site(&state, &request));
-    let mut response = match refusal {
+    let response = match refusal {
         Some(refused) => refused.into_response(),
-        None => next.run(request).await,
+        None => error::time_limit(state.config.connections.request_timeout, next.run(request)).await,
     };
+    let mut response = error::json_for_bare_failures(response);
+    session::harden_cookies(policy, &mut response);
     add_security_headers(&mut response, state.config.secure_cookies);
     response
 }
@@ -162,18 +171,26 @@ fn default_port(scheme: Option<&str>) -> u16 {
     if scheme == Some("https") { 443 } else { 80 }
 }
 
-/// Drops a client's `x-request-id` unless it is short and plain (`[A-Za-z0-9._-]{1,128}`), so
-/// the id layer gives the request a fresh one: request ids go into every log line.
-pub async fn plain_request_id(mut request: Request, next: Next) -> Response {
+/// Every request's id, in one layer: a client's `x-request-id` is kept only when it is short
+/// and plain (`[A-Za-z0-9._-]{1,128}`; ids go into every log line), any other request gets a
+/// fresh one from `ids`; the request carries it to the log span and the handlers, and the
+/// response carries it back. (Three tower-http layers did this before; one costs less.)
+pub async fn request_id(State(ids): State<RequestIds>, mut request: Request, next: Next) -> Response {
     let plain = |id: &HeaderValue| {
         (1..=128).contains(&id.len())
             && id.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     };
-    if request.headers().get("x-request-id").is_some_and(|id| !plain(id)) {
-        request.headers_mut().remove("x-request-id");
-    }
-    next.run(request).await
+    let id = match request.headers().get(X_REQUEST_ID).filter(|id| plain(id)) {
+        Some(id) => id.clone(),
+        None => ids.next(),
+    };
+    request.headers_mut().insert(X_REQUEST_ID, id.clone());
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(X_REQUEST_ID, id);
+    response
 }
+
+const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 
 /// Request ids for requests that bring none: a random prefix drawn once per process, then a
 /// counter. Unique across instances without a system call per request (a UUID v4 asks the
@@ -191,10 +208,11 @@ impl Default for RequestIds {
     }
 }
 
-impl MakeRequestId for RequestIds {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+impl RequestIds {
+    fn next(&self) -> HeaderValue {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).ok().map(RequestId::new)
+        // Hex digits and a dash: always a valid header value.
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).unwrap_or(HeaderValue::from_static("-"))
     }
 }
 

@@ -1,5 +1,7 @@
 //! The `tracklist` binary: parse the command line, set up logging, run.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
@@ -17,12 +19,16 @@ async fn main() -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // `tracklist user …` prints its results (a link, the account list) on standard output,
     // for scripts to take; its log lines go to standard error.
-    let writer = match cli.command {
-        Command::Serve(_) => BoxMakeWriter::new(std::io::stdout),
-        Command::User(_) => BoxMakeWriter::new(std::io::stderr),
+    let (writer, terminal) = match cli.command {
+        Command::Serve(_) => (BoxMakeWriter::new(std::io::stdout), std::io::stdout().is_terminal()),
+        Command::User(_) => (BoxMakeWriter::new(std::io::stderr), std::io::stderr().is_terminal()),
     };
     match cli.log_format {
-        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).init(),
+        // Colours only for a person at a terminal: escape codes are noise in a log file, and
+        // formatting them into every request's span showed in the profile.
+        LogFormat::Text => {
+            tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(terminal).init()
+        }
         LogFormat::Json => tracing_subscriber::fmt()
             .json()
             .with_current_span(true)

@@ -7,9 +7,11 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
+use metrics::{Label, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::auth::password::Passwords;
@@ -42,12 +44,60 @@ fn handle() -> &'static PrometheusHandle {
 pub async fn track_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let response = next.run(request).await;
-    let labels = [("method", method), ("route", route), ("status", response.status().as_u16().to_string())];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    // Methods and statuses are static strings (no allocation per request for them); the
+    // route is one of the router's own patterns.
+    let labels = vec![
+        Label::new("method", method),
+        Label::new("route", route),
+        Label::new("status", status_label(response.status())),
+    ];
+    metrics::counter!("http_requests_total", labels.iter()).increment(1);
+    metrics::histogram!("http_request_duration_seconds", labels).record(started.elapsed().as_secs_f64());
     response
+}
+
+fn method_label(method: &Method) -> SharedString {
+    let known = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+    const NAMES: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    match known.iter().position(|known| known == method) {
+        Some(index) => SharedString::const_str(NAMES[index]),
+        None => SharedString::from(method.as_str().to_owned()),
+    }
+}
+
+fn status_label(status: StatusCode) -> SharedString {
+    const COMMON: [(u16, &str); 16] = [
+        (200, "200"),
+        (201, "201"),
+        (204, "204"),
+        (303, "303"),
+        (304, "304"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (405, "405"),
+        (409, "409"),
+        (410, "410"),
+        (413, "413"),
+        (422, "422"),
+        (429, "429"),
+        (503, "503"),
+    ];
+    match COMMON.iter().find(|(code, _)| *code == status.as_u16()) {
+        Some((_, text)) => SharedString::const_str(text),
+        None => SharedString::from(status.as_u16().to_string()),
+    }
 }
 
 /// A sign-in attempt's outcome: `success`, `failure`, `throttled`.

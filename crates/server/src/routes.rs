@@ -10,6 +10,7 @@ pub mod two_factor;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -59,7 +60,8 @@ pub fn document(mut openapi: utoipa::openapi::OpenApi, cookie_name: &str) -> uto
     openapi
 }
 
-/// Every API route, with body limits, and `no-store` on everything about accounts.
+/// Every API route but the probes, with body limits, `no-store` on everything about
+/// accounts, and compression where bodies are large enough to gain from it (the catalogue).
 pub fn router() -> OpenApiRouter<AppState> {
     let accounts = OpenApiRouter::new()
         .merge(login::router())
@@ -71,6 +73,12 @@ pub fn router() -> OpenApiRouter<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
-    let catalogue = tracks::router().layer(DefaultBodyLimit::max(BODY_LIMIT));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(accounts).merge(catalogue).merge(health::router())
+    let catalogue = tracks::router().layer(DefaultBodyLimit::max(BODY_LIMIT)).layer(CompressionLayer::new());
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(accounts).merge(catalogue)
+}
+
+/// The health probes, apart: they use no session and answer a few bytes, so the server
+/// mounts them outside the session layer.
+pub fn probes() -> OpenApiRouter<AppState> {
+    health::router()
 }

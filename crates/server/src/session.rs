@@ -292,6 +292,11 @@ impl Sessions {
     /// otherwise (and when there is no record, so that tower-sessions forgets the cookie as
     /// usual) the record comes through the session, then the account.
     async fn read(&self, session: &Session) -> Result<Option<(SignedIn, Option<Account>)>> {
+        // No id and nothing set on it yet: the request brought no session cookie (or one the
+        // layer could not parse), so there is nothing to read.
+        if session.id().is_none() && !session.is_modified() {
+            return Ok(None);
+        }
         // The stored record is the session only until this request changes it.
         if let Some(id) = session.id().filter(|_| !session.is_modified())
             && let Some(indexed) = self.store.load_indexed(&id).await?
@@ -429,14 +434,11 @@ fn new_reference() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Response middleware around the session layer:
+/// Fixes what the session layer set on a response (applied by `headers::guard`, outside it):
 /// - tower-sessions 0.14 expires the cookie with only `Path` set; a browser ignores a removal
 ///   of a `__Host-` cookie that lacks `Secure`, so the removal gets the full attribute set;
 /// - any response that sets or clears the session cookie must not be stored by a cache.
-pub async fn harden_cookies(
-    axum::extract::State(policy): axum::extract::State<CookiePolicy>,
-    mut response: Response,
-) -> Response {
+pub fn harden_cookies(policy: CookiePolicy, response: &mut Response) {
     let headers = response.headers_mut();
     let set_cookies: Vec<HeaderValue> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
     let mut touches_session = false;
@@ -462,5 +464,4 @@ pub async fn harden_cookies(
     if touches_session {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    response
 }

@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::header;
 use axum::routing::get;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -114,42 +114,40 @@ impl Application {
 fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
     let policy = CookiePolicy::from_config(&state.config);
     let hosts = headers::Hosts::new(state.config.public_url.as_deref(), state.config.bind.ip().is_loopback());
-    let (api, openapi) = routes::router().split_for_parts();
+    let (api, mut openapi) = routes::router().split_for_parts();
+    let (probes, probes_doc) = routes::probes().split_for_parts();
+    openapi.merge(probes_doc);
     // Rendered once: the document never changes while the process runs.
     let openapi = routes::document(openapi, policy.name);
     let openapi: &'static str = openapi.to_json().context("rendering the OpenAPI document")?.leak();
+    let document = move || std::future::ready(([(header::CONTENT_TYPE, "application/json")], openapi));
     let app = api
-        .route(
-            "/openapi.json",
-            get(move || std::future::ready(([(header::CONTENT_TYPE, "application/json")], openapi))),
-        )
+        .route("/openapi.json", get(document).layer(CompressionLayer::new()))
         .route_layer(middleware::from_fn(metrics::track_requests));
     let app = match &state.config.static_dir {
         Some(dir) => {
             let site = Site::new(dir);
-            app.fallback(move |State(state): State<AppState>, request: Request| {
-                site.clone().serve(state, request)
-            })
+            let serve =
+                move |State(state): State<AppState>, request: Request| site.clone().serve(state, request);
+            // Pages and the docs compress well; the bundle's files come gzipped already.
+            app.fallback(Handler::layer(serve, CompressionLayer::new()))
         }
         None => app.fallback(error::not_found),
     };
+    let probes = probes
+        .route_layer(middleware::from_fn(metrics::track_requests))
+        .method_not_allowed_fallback(error::method_not_allowed);
     let app = app
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(session::layer(store, policy))
-        // Inside the response fix-ups below, so a timeout gets the same headers as any answer.
-        .layer(middleware::from_fn_with_state(state.config.connections.request_timeout, error::time_limit))
+        // The probes use no session: they are mounted past its layer, inside the rest.
+        .merge(probes)
         .layer(RequestBodyTimeoutLayer::new(state.config.connections.body_timeout))
-        // Outside the session layer, so it sees the cookies that layer sets.
-        .layer(middleware::map_response_with_state(policy, session::harden_cookies))
-        .layer(middleware::map_response(error::json_for_bare_failures))
-        // Before any handler or session work: a refused request changes nothing.
-        .layer(middleware::from_fn_with_state((state.clone(), hosts), headers::guard))
-        .layer(CompressionLayer::new())
-        // Every request gets an id (or keeps the proxy's), logged in its span and returned.
-        .layer(PropagateRequestIdLayer::x_request_id())
+        // The checks, the time limit and the response fix-ups (see `headers::guard`).
+        .layer(middleware::from_fn_with_state((state.clone(), hosts, policy), headers::guard))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetRequestIdLayer::x_request_id(headers::RequestIds::default()))
-        .layer(middleware::from_fn(headers::plain_request_id))
+        // Every request gets an id (or keeps the proxy's), logged in its span and returned.
+        .layer(middleware::from_fn_with_state(headers::RequestIds::default(), headers::request_id))
         .with_state(state);
     Ok(app)
 }

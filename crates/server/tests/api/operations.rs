@@ -56,3 +56,34 @@ async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
 
     assert_eq!(given.headers()["x-request-id"], "from-the-proxy-42");
 }
+
+#[tokio::test]
+async fn probes_keep_the_stack_they_need_without_sessions_or_compression() {
+    let app = TestApp::spawn().await;
+    let gzip = |path: &str| Api::send(app.api().request(Method::GET, path).header("accept-encoding", "gzip"));
+
+    let health = gzip("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK);
+    for header in ["x-request-id", "content-security-policy", "x-content-type-options"] {
+        assert!(health.headers().contains_key(header), "/healthz lacks {header}");
+    }
+    assert!(!health.headers().contains_key("content-encoding"), "a few bytes are not compressed");
+    assert!(!health.headers().contains_key("set-cookie"));
+    let wrong_method = app.api().post("/healthz").await;
+    assert_error(wrong_method, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").await;
+
+    // What is large enough to gain from it is still compressed.
+    let (alice, _) = app.signed_in("alice", false).await;
+    for n in 0..10 {
+        let track = serde_json::json!({"title": format!("Track number {n}"), "artist": "Somebody"});
+        assert_eq!(alice.post_json("/tracks", &track).await.status(), StatusCode::CREATED);
+    }
+    for path in ["/tracks?limit=100", "/openapi.json"] {
+        let response = gzip(path).await;
+        assert_eq!(
+            response.headers().get("content-encoding").map(|v| v.to_str().ok()),
+            Some(Some("gzip")),
+            "{path}"
+        );
+    }
+}
