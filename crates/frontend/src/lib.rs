@@ -23,4 +23,4 @@ pub use data::{AccountData, FormEcho, PostAnswer, ServerRender};
 #[cfg(feature = "ssr")]
 pub use data::{BoxFuture, PageData};
 pub use error::ClientError;
-pub use routes::Page;
+pub use routes::{Page, form_action};

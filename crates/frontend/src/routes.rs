@@ -39,6 +39,18 @@ impl Page {
     }
 }
 
+/// The API paths the pages' plain forms post to. A browser's refused post is answered with
+/// its page again, naming the form it refused (see `data::FormEcho`): both sides use these.
+pub mod form_action {
+    pub const LOGIN: &str = "/login";
+    pub const SECOND_FACTOR: &str = "/login/second-factor";
+    pub const SIGN_UP: &str = "/users";
+    pub const TWO_STEP_SETUP: &str = "/users/me/two-factor/setup";
+    pub const TWO_STEP_ENABLE: &str = "/users/me/two-factor/enable";
+    pub const TWO_STEP_DISABLE: &str = "/users/me/two-factor/disable";
+    pub const RECOVERY_CODES: &str = "/users/me/two-factor/recovery-codes";
+}
+
 /// What `encodeURIComponent` leaves alone; this runs on the server too, so not through JS.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')

@@ -71,6 +71,11 @@ impl ApiError {
         Self::Validation { detail: "Some fields are invalid".into(), fields: Some(fields) }
     }
 
+    /// 422 with a message for one field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::invalid_fields(FieldErrors::from([(field.to_owned(), message.into())]))
+    }
+
     /// 422 for input that is malformed as a whole (bad JSON, a non-numeric id).
     pub fn unprocessable(detail: impl Into<String>) -> Self {
         Self::Validation { detail: detail.into(), fields: None }

@@ -14,10 +14,10 @@ use shared::{TwoFactorSetup, TwoFactorStatus};
 use crate::components::{ErrorMessage, Field};
 use crate::data::{FormEcho, server_answer};
 
-const SETUP: &str = "/users/me/two-factor/setup";
-const ENABLE: &str = "/users/me/two-factor/enable";
-const DISABLE: &str = "/users/me/two-factor/disable";
-const NEW_CODES: &str = "/users/me/two-factor/recovery-codes";
+use crate::routes::form_action::{
+    RECOVERY_CODES as NEW_CODES, TWO_STEP_DISABLE as DISABLE, TWO_STEP_ENABLE as ENABLE,
+    TWO_STEP_SETUP as SETUP,
+};
 
 #[component]
 pub fn TwoStepSettings(state: TwoFactorStatus) -> impl IntoView {

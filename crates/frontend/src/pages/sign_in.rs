@@ -16,7 +16,7 @@ use crate::auth::{AuthState, use_auth};
 use crate::components::{CredentialFields, ErrorMessage};
 use crate::data::server_echo;
 use crate::form::Submission;
-use crate::routes::{Page, encode_component};
+use crate::routes::{Page, encode_component, form_action};
 
 /// Both steps of signing in: `/sign-in` (the password) and `/sign-in/code` (the code, with
 /// two-step sign-in on).
@@ -41,8 +41,8 @@ fn password_step() -> impl IntoView {
 
     // The form's own target keeps `next` for a browser posting it without JavaScript.
     let action = query.with_untracked(|q| match q.get("next") {
-        Some(next) => format!("/login?next={}", encode_component(&next)),
-        None => "/login".to_owned(),
+        Some(next) => format!("{}?next={}", form_action::LOGIN, encode_component(&next)),
+        None => form_action::LOGIN.to_owned(),
     });
 
     let echo = server_echo();

@@ -13,14 +13,14 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{ErrorMessage, Field};
 use crate::data::server_echo;
-use crate::routes::{Page, encode_component};
+use crate::routes::{Page, encode_component, form_action};
 
 /// The code step (see `sign_in::SignInPage`, which shows it at `/sign-in/code`).
 pub(super) fn code_step() -> impl IntoView {
     let query = use_query_map();
     let action = query.with_untracked(|q| match q.get("next") {
-        Some(next) => format!("/login/second-factor?next={}", encode_component(&next)),
-        None => "/login/second-factor".to_owned(),
+        Some(next) => format!("{}?next={}", form_action::SECOND_FACTOR, encode_component(&next)),
+        None => form_action::SECOND_FACTOR.to_owned(),
     });
     let refused = server_echo().map(|echo| echo.error);
     let code_error = refused.as_ref().and_then(|error| error.fields.as_ref()?.get("code").cloned());

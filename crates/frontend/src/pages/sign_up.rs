@@ -18,7 +18,7 @@ use crate::components::{CredentialFields, ErrorMessage};
 use crate::data::server_echo;
 use crate::form::Submission;
 use crate::link::{Opened, use_opened_link};
-use crate::routes::Page;
+use crate::routes::{Page, form_action};
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
@@ -92,7 +92,7 @@ pub fn SignUpPage() -> impl IntoView {
                 };
                 Some(view! { <p class=class data-testid="link-state">{message}</p> })
             }}
-            <form method="post" action="/users" on:submit=submit novalidate>
+            <form method="post" action=form_action::SIGN_UP on:submit=submit novalidate>
                 <CredentialFields
                     username
                     password

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontend::Page;
-use shared::{ErrorBody, FieldErrors, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
+use shared::{ErrorBody, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
 use tower_sessions::Session;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -94,7 +94,8 @@ async fn create(state: &AppState, client: IpAddr, form: &SignupForm) -> Result<d
         return Err(ApiError::Forbidden("Sign-up is disabled on this server"));
     }
     form.validate().map_err(ApiError::invalid_fields)?;
-    policy::check_new_password(&form.password, &form.username).map_err(|m| field_error("password", m))?;
+    policy::check_new_password(&form.password, &form.username)
+        .map_err(|m| ApiError::invalid_field("password", m))?;
     // Counted before the hash it costs; sign-ups hash in their own lane (see `Passwords`).
     state.throttle.begin_sign_up(client).await?;
     let invitation = match &form.invitation {
@@ -142,10 +143,10 @@ async fn change_password(
 ) -> Result<Json<SuccessBody>> {
     change.validate().map_err(ApiError::invalid_fields)?;
     if !password_confirmed(&state, &account, client, &change.current_password).await? {
-        return Err(field_error("current_password", "is not your current password".into()));
+        return Err(ApiError::invalid_field("current_password", "is not your current password"));
     }
     policy::check_new_password(&change.new_password, &account.username)
-        .map_err(|m| field_error("new_password", m))?;
+        .map_err(|m| ApiError::invalid_field("new_password", m))?;
     let hash = state.passwords.hash(&change.new_password).await?;
     // From this write on, every other session's credential epoch is stale: they are signed
     // out even before the revocation below deletes them.
@@ -300,8 +301,4 @@ fn done(navigation: Navigation) -> Response {
     } else {
         Json(SuccessBody::OK).into_response()
     }
-}
-
-fn field_error(field: &str, message: String) -> ApiError {
-    ApiError::invalid_fields(FieldErrors::from([(field.to_owned(), message)]))
 }

@@ -5,8 +5,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use shared::{
-    ErrorBody, FieldErrors, InvitationRequest, LinkPurpose, LinkStatus, OneTimeLink, PasswordReset,
-    ResetLinkRequest, SuccessBody, validate,
+    ErrorBody, InvitationRequest, LinkPurpose, LinkStatus, OneTimeLink, PasswordReset, ResetLinkRequest,
+    SuccessBody, validate,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -76,9 +76,8 @@ async fn reset_password(
     let not_found = || ApiError::NotFound("Link not found");
     let user_id = link.user_id.ok_or_else(not_found)?;
     let account = db::users::find_by_id(&state.db, user_id).await?.ok_or_else(not_found)?;
-    policy::check_new_password(&reset.new_password, &account.username).map_err(|message| {
-        ApiError::invalid_fields(FieldErrors::from([("new_password".to_owned(), message)]))
-    })?;
+    policy::check_new_password(&reset.new_password, &account.username)
+        .map_err(|message| ApiError::invalid_field("new_password", message))?;
     let hash = state.passwords.hash(&reset.new_password).await?;
     links::use_up(&state.db, &selector).await?;
     db::users::set_password_hash(&state.db, account.id, &hash).await?;
@@ -117,7 +116,8 @@ async fn make_reset_link(
         serde_json::from_slice(&body)
             .map_err(|err| ApiError::unprocessable(format!("Invalid JSON: {err}")))?
     };
-    let valid = links::validity(request.valid_for.as_deref(), links::RESET_VALID).map_err(valid_for_error)?;
+    let valid = links::validity(request.valid_for.as_deref(), links::RESET_VALID)
+        .map_err(|message| ApiError::invalid_field("valid_for", message))?;
     let account = db::users::find_by_username(&state.db, &validate::normalize_username(&name))
         .await?
         .ok_or(ApiError::NotFound("User not found"))?;
@@ -147,8 +147,8 @@ async fn make_invitation(
     Json(request): Json<InvitationRequest>,
 ) -> Result<(StatusCode, Json<OneTimeLink>)> {
     only_admins(&admin)?;
-    let valid =
-        links::validity(request.valid_for.as_deref(), links::INVITE_VALID).map_err(valid_for_error)?;
+    let valid = links::validity(request.valid_for.as_deref(), links::INVITE_VALID)
+        .map_err(|message| ApiError::invalid_field("valid_for", message))?;
     let base = base_url(&state.config, &headers);
     let link = links::make(&state.db, &base, Purpose::Invite, None, request.is_admin, valid).await?;
     tracing::info!(event = "invitation_made", by = admin.account.id, is_admin = request.is_admin, %client, "invitation made");
@@ -161,10 +161,6 @@ fn only_admins(user: &CurrentUser) -> Result<()> {
     } else {
         Err(ApiError::Forbidden("Only administrators can make links"))
     }
-}
-
-fn valid_for_error(message: String) -> ApiError {
-    ApiError::invalid_fields(FieldErrors::from([("valid_for".to_owned(), message)]))
 }
 
 /// Where links point: `--public-url`, or else this request's own origin (its `Host` was

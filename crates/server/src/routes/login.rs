@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use frontend::Page;
+use frontend::{Page, form_action};
 use serde::Deserialize;
 use shared::{CodeForm, ErrorBody, LoginForm, SecondFactorRequired, SuccessBody, safe_next, validate};
 use tower_sessions::Session;
@@ -98,7 +98,7 @@ async fn login(
                 Some(next) => Page::sign_in_then(&next),
                 None => Page::SignIn.path().to_owned(),
             };
-            Ok(pages.refused(state.clone(), &page, None, "/login", typed, refused).await)
+            Ok(pages.refused(state.clone(), &page, None, form_action::LOGIN, typed, refused).await)
         }
     }
 }

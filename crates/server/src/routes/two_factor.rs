@@ -10,10 +10,13 @@ use std::net::IpAddr;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use frontend::form_action::{
+    RECOVERY_CODES as NEW_CODES, TWO_STEP_DISABLE as DISABLE, TWO_STEP_ENABLE as ENABLE,
+    TWO_STEP_SETUP as SETUP,
+};
 use frontend::{Page, PostAnswer};
 use shared::{
-    CodeForm, ErrorBody, FieldErrors, RecoveryCodes, SuccessBody, TwoFactorChange, TwoFactorSetup,
-    TwoFactorStatus,
+    CodeForm, ErrorBody, RecoveryCodes, SuccessBody, TwoFactorChange, TwoFactorSetup, TwoFactorStatus,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -127,10 +130,10 @@ async fn turn_on(
         .await?
         .ok_or(ApiError::Conflict("Ask for a key first (POST /users/me/two-factor/setup)"))?;
     if !password_confirmed(state, account, client, &change.password).await? {
-        return Err(field_error("password", "is not your password"));
+        return Err(ApiError::invalid_field("password", "is not your password"));
     }
     let Some(step) = two_factor::matching_step(&secret, &change.code, two_factor::now_seconds()) else {
-        return Err(field_error("code", "is not the app's current code"));
+        return Err(ApiError::invalid_field("code", "is not the app's current code"));
     };
     let (codes, digests) = two_factor::new_recovery_codes();
     if !db::two_factor::enable(&state.db, account.id, &secret, step, &digests).await? {
@@ -177,7 +180,7 @@ async fn turn_off(
 ) -> Result<()> {
     change.validate().map_err(ApiError::invalid_fields)?;
     if !password_confirmed(state, account, client, &change.password).await? {
-        return Err(field_error("password", "is not your password"));
+        return Err(ApiError::invalid_field("password", "is not your password"));
     }
     code_confirmed(state, account, client, &change.code).await?;
     db::two_factor::disable(&state.db, account.id).await?;
@@ -225,12 +228,6 @@ async fn new_recovery_codes(
     Ok(codes)
 }
 
-/// The forms' actions, which the account page's answers name.
-const SETUP: &str = "/users/me/two-factor/setup";
-const ENABLE: &str = "/users/me/two-factor/enable";
-const DISABLE: &str = "/users/me/two-factor/disable";
-const NEW_CODES: &str = "/users/me/two-factor/recovery-codes";
-
 /// A browser's own post of `form` answered: new recovery codes shown on the account page
 /// (this once, never stored to be shown again), 303 back to it when there is nothing to show,
 /// or the page with the form again and why it was refused, under the error's status.
@@ -257,12 +254,8 @@ async fn answer_browser(
 async fn code_confirmed(state: &AppState, account: &Account, client: IpAddr, code: &str) -> Result<()> {
     match two_factor::check_throttled(&state.db, &state.throttle, account, client, code).await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(field_error("code", "is not a current code or an unused recovery code")),
+        Ok(None) => Err(ApiError::invalid_field("code", "is not a current code or an unused recovery code")),
         Err(ApiError::TwoFactorOff) => Err(ApiError::Conflict("Two-step sign-in is not on")),
         Err(err) => Err(err),
     }
-}
-
-fn field_error(field: &str, message: &str) -> ApiError {
-    ApiError::invalid_fields(FieldErrors::from([(field.to_owned(), message.to_owned())]))
 }
