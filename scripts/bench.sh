@@ -279,7 +279,9 @@ stop_memory_server
 stop_server
 
 [ "${1:-}" = "--all" ] && ensure_service_packages
-if [ "${1:-}" != "--sqlite" ] && [ -n "$(pg_bin)" ] && command -v redis-server >/dev/null; then
+# Installed as the services crate looks for them (Debian's PostgreSQL under /usr/lib).
+postgres_installed() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
+if [ "${1:-}" != "--sqlite" ] && postgres_installed && command -v redis-server >/dev/null; then
   start_services
   BACKEND="postgres+redis"
   say "PostgreSQL, sessions in Redis"
