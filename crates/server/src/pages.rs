@@ -245,7 +245,7 @@ impl PageData for Services {
             let user = user.ok_or_else(|| failures.note(ApiError::NotAuthenticated))?;
             let load = async {
                 let sessions = state.sessions.list(user.account.id, &user.signed_in.reference).await?;
-                let offered = state.sessions.offered_key(&user.session, false).await?;
+                let offered = state.sessions.offered_key(&user.session).await?;
                 let two_step = two_factor::status(&state.db, &user.account, offered.as_deref()).await?;
                 Ok::<_, ApiError>(AccountData { sessions, two_step })
             };

@@ -277,14 +277,16 @@ impl Sessions {
         Ok(())
     }
 
-    /// The key offered on this session, taken out of it when `take`.
-    pub async fn offered_key(&self, session: &Session, take: bool) -> Result<Option<Vec<u8>>> {
-        let offered = if take {
-            session.remove::<String>(OFFERED_KEY).await?
-        } else {
-            session.get::<String>(OFFERED_KEY).await?
-        };
+    /// The key offered on this session, if any.
+    pub async fn offered_key(&self, session: &Session) -> Result<Option<Vec<u8>>> {
+        let offered = session.get::<String>(OFFERED_KEY).await?;
         Ok(offered.as_deref().and_then(two_factor::decode_secret))
+    }
+
+    /// Forgets the key offered on this session (it was confirmed).
+    pub async fn forget_offered_key(&self, session: &Session) -> Result<()> {
+        session.remove_value(OFFERED_KEY).await?;
+        Ok(())
     }
 
     /// What the session holds, and the account its index row names if that row is this

@@ -51,7 +51,7 @@ async fn status(
     State(state): State<AppState>,
     CurrentUser { account, session, .. }: CurrentUser,
 ) -> Result<Json<TwoFactorStatus>> {
-    let offered = state.sessions.offered_key(&session, false).await?;
+    let offered = state.sessions.offered_key(&session).await?;
     Ok(Json(two_factor::status(&state.db, &account, offered.as_deref()).await?))
 }
 
@@ -126,7 +126,7 @@ async fn turn_on(
     change.validate().map_err(ApiError::invalid_fields)?;
     let secret = state
         .sessions
-        .offered_key(session, false)
+        .offered_key(session)
         .await?
         .ok_or(ApiError::Conflict("Ask for a key first (POST /users/me/two-factor/setup)"))?;
     if !password_confirmed(state, account, client, &change.password).await? {
@@ -139,7 +139,7 @@ async fn turn_on(
     if !db::two_factor::enable(&state.db, account.id, &secret, step, &digests).await? {
         return Err(ApiError::Conflict("Two-step sign-in is already on"));
     }
-    state.sessions.offered_key(session, true).await?;
+    state.sessions.forget_offered_key(session).await?;
     tracing::info!(event = "two_factor_enabled", user_id = account.id, %client, "two-step sign-in turned on");
     Ok(codes)
 }
