@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::rand_core::RngCore;
 use axum::extract::{Request, State};
+use tracing::Instrument;
 
 use axum::http::uri::Authority;
 use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
@@ -184,8 +185,15 @@ pub async fn request_id(State(ids): State<RequestIds>, mut request: Request, nex
         Some(id) => id.clone(),
         None => ids.next(),
     };
+    // The span every log line of this request is in.
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = request.uri().path(),
+        request_id = id.to_str().unwrap_or("-"),
+    );
     request.headers_mut().insert(X_REQUEST_ID, id.clone());
-    let mut response = next.run(request).await;
+    let mut response = next.run(request).instrument(span).await;
     response.headers_mut().insert(X_REQUEST_ID, id);
     response
 }

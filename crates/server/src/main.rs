@@ -16,7 +16,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // tower-sessions opens an INFO span around every request and every session load; our own
+    // `request` span already gives each line its context, and those spans cost a span each
+    // per request (measured), so by default they are off.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_sessions=warn,tower_sessions_core=warn"));
     // `tracklist user …` prints its results (a link, the account list) on standard output,
     // for scripts to take; its log lines go to standard error.
     let (writer, terminal) = match cli.command {

@@ -12,7 +12,6 @@ use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
@@ -145,15 +144,8 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
         .layer(RequestBodyTimeoutLayer::new(state.config.connections.body_timeout))
         // The checks, the time limit and the response fix-ups (see `headers::guard`).
         .layer(middleware::from_fn_with_state((state.clone(), hosts, policy), headers::guard))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         // Every request gets an id (or keeps the proxy's), logged in its span and returned.
         .layer(middleware::from_fn_with_state(headers::RequestIds::default(), headers::request_id))
         .with_state(state);
     Ok(app)
-}
-
-/// The span every log line of a request is in: method, path and the request id.
-fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    let id = request.headers().get("x-request-id").and_then(|id| id.to_str().ok()).unwrap_or("-");
-    tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
 }
