@@ -5,7 +5,7 @@ mod field;
 mod track_form;
 mod two_step;
 
-pub use credentials::CredentialFields;
+pub use credentials::{CredentialFields, new_password_hint};
 pub use field::{ErrorMessage, Field};
 pub use track_form::TrackForm;
 pub use two_step::TwoStepSettings;

@@ -59,44 +59,26 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
 }
 
 fn method_label(method: &Method) -> SharedString {
-    let known = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-        Method::HEAD,
-        Method::OPTIONS,
-    ];
-    const NAMES: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-    match known.iter().position(|known| known == method) {
-        Some(index) => SharedString::const_str(NAMES[index]),
-        None => SharedString::from(method.as_str().to_owned()),
+    match method.as_str() {
+        "GET" => SharedString::const_str("GET"),
+        "POST" => SharedString::const_str("POST"),
+        "PUT" => SharedString::const_str("PUT"),
+        "PATCH" => SharedString::const_str("PATCH"),
+        "DELETE" => SharedString::const_str("DELETE"),
+        "HEAD" => SharedString::const_str("HEAD"),
+        other => SharedString::from(other.to_owned()),
     }
 }
 
 fn status_label(status: StatusCode) -> SharedString {
-    const COMMON: [(u16, &str); 16] = [
-        (200, "200"),
-        (201, "201"),
-        (204, "204"),
-        (303, "303"),
-        (304, "304"),
-        (400, "400"),
-        (401, "401"),
-        (403, "403"),
-        (404, "404"),
-        (405, "405"),
-        (409, "409"),
-        (410, "410"),
-        (413, "413"),
-        (422, "422"),
-        (429, "429"),
-        (503, "503"),
+    const COMMON: [&str; 16] = [
+        "200", "201", "204", "303", "304", "400", "401", "403", "404", "405", "409", "410", "413", "422",
+        "429", "503",
     ];
-    match COMMON.iter().find(|(code, _)| *code == status.as_u16()) {
-        Some((_, text)) => SharedString::const_str(text),
-        None => SharedString::from(status.as_u16().to_string()),
+    let code = status.as_str();
+    match COMMON.iter().find(|common| **common == code) {
+        Some(common) => SharedString::const_str(common),
+        None => SharedString::from(code.to_owned()),
     }
 }
 

@@ -69,22 +69,10 @@ impl Pages {
     /// A 404 for paths outside the route list; otherwise `status`, or with `status` 200 the
     /// status of the page's data when loading it failed (leptos's own redirects, such as the
     /// account page's for a signed-out visitor, keep theirs).
+    /// With `address` (a response to a request to another address, a form post's), the page
+    /// first sets the browser's address to it, the page's own, so that hydration routes to
+    /// the page that was rendered, and a reload asks for that page rather than posting again.
     pub async fn render(
-        &self,
-        state: AppState,
-        request: Request,
-        user: Option<CurrentUser>,
-        status: StatusCode,
-        answer: frontend::PostAnswer,
-    ) -> Response {
-        self.render_at(state, request, user, status, answer, None).await
-    }
-
-    /// [`Pages::render`], for a response to a request to another address (a form post's):
-    /// the page first sets the browser's address to `address`, the page's own, so that
-    /// hydration routes to the page that was rendered, and a reload asks for that page
-    /// rather than posting again.
-    async fn render_at(
         &self,
         state: AppState,
         request: Request,
@@ -148,7 +136,7 @@ impl Pages {
         match Request::get(path_and_query).body(Body::empty()) {
             Ok(request) => {
                 let address = Some(path_and_query.to_owned());
-                self.render_at(state, request, user, status, answer, address).await
+                self.render(state, request, user, status, answer, address).await
             }
             Err(err) => ApiError::Internal(err.into()).into_response(),
         }
@@ -177,7 +165,7 @@ impl Pages {
 
 /// The whole document: Trunk's head, then the app as the body's content (what
 /// `hydrate_body` in the browser takes over). With `address`, the head first replaces the
-/// browser's address with it (see [`Pages::render_at`]), before the bundle's module script
+/// browser's address with it (see [`Pages::render`]), before the bundle's module script
 /// runs.
 fn shell(head: Arc<str>, address: Option<String>) -> impl IntoView {
     let set_address = address.map(|address| {

@@ -23,7 +23,6 @@ mod store;
 use std::net::IpAddr;
 
 use anyhow::Context;
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use base64::Engine;
@@ -35,7 +34,7 @@ use tower_sessions::session::Id;
 use tower_sessions::session_store::SessionStore;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
-use crate::auth::two_factor;
+use crate::auth::{token, two_factor};
 use crate::clock::{self, millis, now_millis};
 use crate::config::{Config, SameSite, SessionConfig};
 use crate::db::users::Account;
@@ -431,9 +430,7 @@ async fn store_in(session: &Session, signed_in: &SignedIn) -> Result<()> {
 
 /// 128 random bits, base64url: unguessable, and unrelated to the session id.
 fn new_reference() -> String {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    URL_SAFE_NO_PAD.encode(token::random_bytes::<16>())
 }
 
 /// Fixes what the session layer set on a response (applied by `headers::guard`, outside it):

@@ -96,7 +96,14 @@ async fn page(state: AppState, request: Request) -> Response {
         Err(err) => return err.into_response(),
     };
     pages
-        .render(state.clone(), Request::from_parts(parts, body), user, StatusCode::OK, Default::default())
+        .render(
+            state.clone(),
+            Request::from_parts(parts, body),
+            user,
+            StatusCode::OK,
+            Default::default(),
+            None,
+        )
         .await
 }
 

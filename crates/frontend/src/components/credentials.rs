@@ -1,6 +1,7 @@
 //! The username and password inputs that sign-in and sign-up share.
 
 use leptos::prelude::*;
+use shared::validate;
 
 use super::Field;
 
@@ -34,4 +35,13 @@ pub fn CredentialFields(
             hint=password_hint
         />
     }
+}
+
+/// What a new password's field says under it as it is typed: its length as counted (after
+/// NFKC, as the server counts) against the rule.
+pub fn new_password_hint(password: RwSignal<String>) -> Signal<String> {
+    Signal::derive(move || {
+        let length = validate::normalize_password(&password.get()).chars().count();
+        format!("{length} / at least {} characters; any characters, spaces welcome", validate::PASSWORD_MIN)
+    })
 }

@@ -9,7 +9,7 @@ use leptos_router::components::A;
 use shared::{LinkPurpose, LinkState, PasswordReset, validate};
 
 use crate::api;
-use crate::components::{ErrorMessage, Field};
+use crate::components::{ErrorMessage, Field, new_password_hint};
 use crate::error::ClientError;
 use crate::link::{Opened, use_opened_link};
 use crate::routes::Page;
@@ -70,10 +70,7 @@ fn NewPasswordForm(token: String) -> impl IntoView {
             .or_else(|| checked.get())
     });
     let message = Signal::derive(move || refused.with(|refused| refused.as_ref().map(ClientError::message)));
-    let hint = Signal::derive(move || {
-        let length = validate::normalize_password(&password.get()).chars().count();
-        format!("{length} / at least {} characters; any characters, spaces welcome", validate::PASSWORD_MIN)
-    });
+    let hint = new_password_hint(password);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let reset = PasswordReset { token: token.clone(), new_password: password.get_untracked() };

@@ -14,7 +14,7 @@ use shared::{LinkPurpose, LinkState, LoginForm, SignupForm, validate};
 
 use crate::api;
 use crate::auth::use_auth;
-use crate::components::{CredentialFields, ErrorMessage};
+use crate::components::{CredentialFields, ErrorMessage, new_password_hint};
 use crate::data::server_echo;
 use crate::form::Submission;
 use crate::link::{Opened, use_opened_link};
@@ -60,10 +60,7 @@ pub fn SignUpPage() -> impl IntoView {
             })
         })
     };
-    let password_hint = Signal::derive(move || {
-        let length = validate::normalize_password(&password.get()).chars().count();
-        format!("{length} / at least {} characters; any characters, spaces welcome", validate::PASSWORD_MIN)
-    });
+    let password_hint = new_password_hint(password);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

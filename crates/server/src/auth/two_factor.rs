@@ -11,7 +11,7 @@ use base64::Engine;
 use qrcode::QrCode;
 use qrcode::render::svg;
 use shared::{TwoFactorSetup, TwoFactorStatus};
-use totp_rs::{Algorithm, TOTP};
+use totp_rs::{Algorithm, Secret, TOTP};
 
 use std::net::IpAddr;
 
@@ -89,7 +89,10 @@ pub fn matching_step(secret: &[u8], code: &str, now_seconds: u64) -> Option<i64>
 pub fn new_recovery_codes() -> (Vec<String>, Vec<[u8; 32]>) {
     (0..RECOVERY_CODES)
         .map(|_| {
-            let text = base32_lower(&random_bytes::<7>())[..10].to_owned();
+            // Base32 (RFC 4648, as authenticator keys are written), lower case, 10 of its letters.
+            let text: String =
+                Secret::Raw(random_bytes::<7>().to_vec()).to_encoded().to_string().to_lowercase();
+            let text = &text[..10];
             let code = format!("{}-{}", &text[..5], &text[5..]);
             let digest = recovery_digest(&code);
             (code, digest)
@@ -102,22 +105,6 @@ fn recovery_digest(code: &str) -> [u8; 32] {
     let normal: String =
         code.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_lowercase).collect();
     token::digest(normal.as_bytes())
-}
-
-fn base32_lower(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = String::new();
-    for byte in bytes {
-        bits = (bits << 8) | u32::from(*byte);
-        count += 8;
-        while count >= 5 {
-            count -= 5;
-            out.push(char::from(ALPHABET[((bits >> count) & 31) as usize]));
-        }
-    }
-    out
 }
 
 /// How a second factor was proven.

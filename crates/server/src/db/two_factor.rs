@@ -14,6 +14,23 @@ pub async fn find(db: &Db, user_id: i64) -> sqlx::Result<Option<Factor>> {
     on_backend!(db, pool => sqlx::query_as(SQL).bind(user_id).fetch_optional(pool).await)
 }
 
+const DELETE_CODES: &str = "DELETE FROM recovery_codes WHERE user_id = $1";
+
+/// Replaces the user's recovery codes with `digests` inside the transaction `tx` (a macro,
+/// like `on_backend!`: each engine's transaction is its own type).
+macro_rules! replace_codes {
+    ($tx:ident, $user_id:expr, $digests:expr) => {
+        sqlx::query(DELETE_CODES).bind($user_id).execute(&mut *$tx).await?;
+        for digest in $digests {
+            sqlx::query("INSERT INTO recovery_codes (user_id, digest) VALUES ($1, $2)")
+                .bind($user_id)
+                .bind(digest.as_slice())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 /// Turns two-step sign-in on with `secret`, its code for `step` just used, and these
 /// recovery code digests in place of any earlier ones. Returns false if it was already on.
 pub async fn enable(
@@ -30,14 +47,7 @@ pub async fn enable(
         if inserted.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        for digest in digests {
-            sqlx::query("INSERT INTO recovery_codes (user_id, digest) VALUES ($1, $2)")
-                .bind(user_id)
-                .bind(digest.as_slice())
-                .execute(&mut *tx)
-                .await?;
-        }
+        replace_codes!(tx, user_id, digests);
         tx.commit().await?;
         Ok(true)
     })
@@ -48,7 +58,7 @@ pub async fn disable(db: &Db, user_id: i64) -> sqlx::Result<bool> {
     on_backend!(db, pool => {
         let mut tx = pool.begin().await?;
         let deleted = sqlx::query("DELETE FROM two_factor WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query(DELETE_CODES).bind(user_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(deleted.rows_affected() == 1)
     })
@@ -79,14 +89,7 @@ pub async fn use_recovery_code(db: &Db, user_id: i64, digest: &[u8]) -> sqlx::Re
 pub async fn replace_recovery_codes(db: &Db, user_id: i64, digests: &[[u8; 32]]) -> sqlx::Result<()> {
     on_backend!(db, pool => {
         let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        for digest in digests {
-            sqlx::query("INSERT INTO recovery_codes (user_id, digest) VALUES ($1, $2)")
-                .bind(user_id)
-                .bind(digest.as_slice())
-                .execute(&mut *tx)
-                .await?;
-        }
+        replace_codes!(tx, user_id, digests);
         tx.commit().await
     })
 }

@@ -79,7 +79,14 @@ async fn sign_up(
         Ok(account) => account,
         Err(refused) => {
             return Ok(pages
-                .refused(state.clone(), Page::SignUp.path(), None, "/users", form.username, refused)
+                .refused(
+                    state.clone(),
+                    Page::SignUp.path(),
+                    None,
+                    frontend::form_action::SIGN_UP,
+                    form.username,
+                    refused,
+                )
                 .await);
         }
     };

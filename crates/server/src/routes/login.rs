@@ -149,7 +149,7 @@ async fn second_factor(
                 None => Page::SignInCode.path().to_owned(),
             };
             Ok(pages
-                .refused(state.clone(), &page, None, "/login/second-factor", String::new(), refused)
+                .refused(state.clone(), &page, None, form_action::SECOND_FACTOR, String::new(), refused)
                 .await)
         }
     }
@@ -179,7 +179,9 @@ async fn finish_sign_in(
     }
     metrics::login("success");
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, second_factor = ?proof, "signed in");
-    device_cookie_for(state, headers, &account).await
+    let name = device::cookie_name(state.config.secure_cookies);
+    let known = device::recognise(&state.db, headers, name, &account.username).await?.is_some();
+    device_cookie_unless(known, state, &account).await
 }
 
 /// `response` setting `cookie` too, when there is one.
@@ -252,20 +254,21 @@ async fn sign_in(
     metrics::login("success");
     state.sessions.start(session, &account, &ClientInfo::new(client, headers)).await?;
     tracing::info!(event = "login_succeeded", user_id = account.id, username = %account.username, %client, "signed in");
-    Ok(Step::SignedIn(device_cookie_for(state, headers, &account).await?))
+    // The device was recognised (or not) before the password was checked.
+    Ok(Step::SignedIn(device_cookie_unless(device.is_some(), state, &account).await?))
 }
 
-/// The device cookie to set after `account` signed in, if this browser is not yet known
-/// as one of its devices.
-async fn device_cookie_for(
+/// The device cookie to set after `account` signed in, unless this browser is `known` as
+/// one of its devices already.
+async fn device_cookie_unless(
+    known: bool,
     state: &AppState,
-    headers: &HeaderMap,
     account: &Account,
 ) -> Result<Option<HeaderValue>> {
-    let name = device::cookie_name(state.config.secure_cookies);
-    if device::recognise(&state.db, headers, name, &account.username).await?.is_some() {
+    if known {
         return Ok(None);
     }
+    let name = device::cookie_name(state.config.secure_cookies);
     Ok(Some(device::remember(&state.db, account.id, name, state.config.secure_cookies).await?))
 }
 

@@ -294,9 +294,11 @@ async fn without_javascript_the_account_page_turns_two_step_sign_in_on_and_off()
     assert_eq!(page.matches("<li><code>").count(), 10, "the recovery codes, shown once: {page}");
     // Answered at the form's address, the page puts its own back before hydrating.
     assert!(page.contains(r#"history.replaceState(null, "", "/account");"#), "{page}");
-    let again = browser.get("/account").await.text().await.expect("HTML");
+    let again = browser.get("/account").await;
+    assert_eq!(again.status(), StatusCode::OK, "{:?}", again.headers());
+    let again = again.text().await.expect("HTML");
     assert!(!again.contains("<li><code>"), "recovery codes are shown only once");
-    assert!(again.contains("10 recovery codes left"));
+    assert!(again.contains("10 recovery codes left"), "{again}");
 
     let next = code(&secret, 1);
     let off = [("password", PASSWORD), ("code", next.as_str())];
