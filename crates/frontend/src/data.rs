@@ -8,8 +8,9 @@ use std::future::Future;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use shared::{ErrorBody, ListQuery, SessionInfo, Track, TwoFactorStatus, User};
+use shared::{ErrorBody, ListQuery, SessionInfo, TwoFactorStatus, User};
 
+use crate::catalogue::TrackPage;
 use crate::error::ClientError;
 
 /// A browser's form post that failed, answered with the page again: which form (its
@@ -38,7 +39,8 @@ pub type BoxFuture<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send>>;
 /// The server's services, as the pages need them, for the user of this request.
 #[cfg(feature = "ssr")]
 pub trait PageData: Send + Sync {
-    fn tracks(&self, query: ListQuery) -> BoxFuture<Result<Vec<Track>, ClientError>>;
+    /// A page of the catalogue, as the server keeps it (see [`crate::ServedPage`]).
+    fn tracks(&self, query: ListQuery) -> BoxFuture<Result<crate::ServedPage, ClientError>>;
     /// The signed-in user's sessions and two-step sign-in (an error without one).
     fn account(&self) -> BoxFuture<Result<AccountData, ClientError>>;
 }
@@ -81,14 +83,14 @@ impl Source {
     pub fn tracks(
         &self,
         query: ListQuery,
-    ) -> impl Future<Output = Result<Vec<Track>, ClientError>> + Send + use<> {
+    ) -> impl Future<Output = Result<TrackPage, ClientError>> + Send + use<> {
         #[cfg(feature = "ssr")]
         {
             let data = self.data.clone();
-            async move { Self::server(data)?.tracks(query).await }
+            async move { Ok(Self::server(data)?.tracks(query).await?.into()) }
         }
         #[cfg(not(feature = "ssr"))]
-        send_wrapper::SendWrapper::new(async move { crate::api::list_tracks(&query).await })
+        send_wrapper::SendWrapper::new(async move { Ok(crate::api::list_tracks(&query).await?.into()) })
     }
 
     pub fn account(&self) -> impl Future<Output = Result<AccountData, ClientError>> + Send + use<> {

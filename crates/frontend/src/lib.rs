@@ -10,6 +10,7 @@
 mod api;
 mod app;
 mod auth;
+mod catalogue;
 mod components;
 mod data;
 mod error;
@@ -19,6 +20,8 @@ mod pages;
 mod routes;
 
 pub use app::App;
+#[cfg(feature = "ssr")]
+pub use catalogue::ServedPage;
 pub use data::{AccountData, FormEcho, PostAnswer, ServerRender};
 #[cfg(feature = "ssr")]
 pub use data::{BoxFuture, PageData};

@@ -1,4 +1,5 @@
-//! Pages of the catalogue as sent (JSON), kept in memory against the catalogue's version.
+//! Pages of the catalogue as sent (JSON), kept in memory against the catalogue's version,
+//! with the library's table of each once a rendered page made it (see `frontend::ServedPage`).
 //!
 //! Every change to `tracks` moves `catalogue_version` in the same transaction (a trigger, see
 //! the migrations), and every page request reads that version from the database first: a
@@ -10,6 +11,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use frontend::ServedPage;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use shared::Track;
@@ -29,7 +31,7 @@ struct Cached {
 #[derive(Clone)]
 struct Kept {
     version: i64,
-    body: Bytes,
+    page: ServedPage,
 }
 
 /// Weighs an entry by the memory it holds.
@@ -38,8 +40,10 @@ struct ByBytes;
 
 impl Weighter<Page, Kept> for ByBytes {
     fn weight(&self, page: &Page, kept: &Kept) -> u64 {
-        // The fixed part stands for the entry's own bookkeeping, so empty pages count too.
-        (kept.body.len() + page.term.as_ref().map_or(0, String::len) + 64) as u64
+        // The table rendered from the JSON later is about twice its size; the weight is fixed
+        // on insertion, so it is counted from the start. The fixed part stands for the entry's
+        // own bookkeeping, so empty pages count too.
+        (kept.page.json.len() * 3 + page.term.as_ref().map_or(0, String::len) + 64) as u64
     }
 }
 
@@ -65,9 +69,9 @@ impl PageCache {
         Self((bytes > 0).then(|| Arc::new(Cached { pages: Cache::with_weighter(items, bytes, ByBytes) })))
     }
 
-    /// The page as JSON: the kept copy if it was read at the catalogue's current version,
-    /// otherwise read now (and kept).
-    pub async fn get(&self, db: &Db, page: Page) -> Result<Bytes> {
+    /// The page: the kept copy if it was read at the catalogue's current version, otherwise
+    /// read now (and kept).
+    pub async fn get(&self, db: &Db, page: Page) -> Result<ServedPage> {
         let Some(cache) = &self.0 else { return encode(&db::tracks::list(db, &page).await?) };
         // The version first, the rows second: rows are then never older than the version
         // they are kept under. (The other way round, a change committed in between would
@@ -75,17 +79,18 @@ impl PageCache {
         let version = db::tracks::version(db).await?;
         if let Some(kept) = cache.pages.get(&page).filter(|kept| kept.version == version) {
             metrics::page_cache("hit");
-            return Ok(kept.body);
+            return Ok(kept.page);
         }
         metrics::page_cache("miss");
-        let body = encode(&db::tracks::list(db, &page).await?)?;
-        cache.pages.insert(page, Kept { version, body: body.clone() });
-        Ok(body)
+        let served = encode(&db::tracks::list(db, &page).await?)?;
+        cache.pages.insert(page, Kept { version, page: served.clone() });
+        Ok(served)
     }
 }
 
-fn encode(tracks: &[Track]) -> Result<Bytes> {
-    Ok(serde_json::to_vec(tracks).map_err(anyhow::Error::from)?.into())
+fn encode(tracks: &[Track]) -> Result<ServedPage> {
+    let json = Bytes::from(serde_json::to_vec(tracks).map_err(anyhow::Error::from)?);
+    Ok(ServedPage::new(json, tracks.len()))
 }
 
 #[cfg(test)]
@@ -102,7 +107,7 @@ mod tests {
         for n in 0..100 {
             cache
                 .pages
-                .insert(page(&n.to_string()), Kept { version: 1, body: Bytes::from(vec![b' '; 1_000]) });
+                .insert(page(&n.to_string()), Kept { version: 1, page: ServedPage::new(vec![b' '; 300].into(), 0) });
         }
         assert!(cache.pages.weight() <= 10_000, "holds {} bytes", cache.pages.weight());
         assert!(cache.pages.len() < 100);

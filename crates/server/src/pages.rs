@@ -15,12 +15,12 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use frontend::{AccountData, BoxFuture, ClientError, PageData, ServerRender};
+use frontend::{AccountData, BoxFuture, ClientError, PageData, ServedPage, ServerRender};
 use leptos::nonce::{Nonce, use_nonce};
 use leptos::prelude::*;
 use leptos::tachys::html::InertElement;
 use leptos_meta::MetaTags;
-use shared::{ListQuery, Track};
+use shared::ListQuery;
 
 use crate::auth::two_factor;
 use crate::error::ApiError;
@@ -215,14 +215,12 @@ struct Services {
 }
 
 impl PageData for Services {
-    fn tracks(&self, query: ListQuery) -> BoxFuture<Result<Vec<Track>, ClientError>> {
+    fn tracks(&self, query: ListQuery) -> BoxFuture<Result<ServedPage, ClientError>> {
         let (state, failures) = (self.state.clone(), self.failures.clone());
         Box::pin(async move {
             query.validate().map_err(|fields| failures.note(ApiError::invalid_fields(fields)))?;
             // The page the JSON handler sends, from the same cache.
-            let json =
-                state.catalogue.get(&state.db, (&query).into()).await.map_err(|err| failures.note(err))?;
-            serde_json::from_slice(&json).map_err(|err| failures.note(ApiError::Internal(err.into())))
+            state.catalogue.get(&state.db, (&query).into()).await.map_err(|err| failures.note(err))
         })
     }
 

@@ -15,6 +15,7 @@ use shared::{ListQuery, NewTrack, Track, TrackUpdate, User};
 use crate::api;
 use crate::app::use_scripted;
 use crate::auth::use_auth;
+use crate::catalogue::TrackPageCodec;
 use crate::components::{ErrorMessage, TrackForm};
 use crate::data::Source;
 use crate::error::ClientError;
@@ -38,7 +39,8 @@ pub fn LibraryPage() -> impl IntoView {
     let action_error = RwSignal::new(None::<String>);
 
     let source = Source::here();
-    let tracks = Resource::new(move || query.get(), move |query| source.tracks(query));
+    let tracks: Resource<_, TrackPageCodec> =
+        Resource::new_with_options(move || query.get(), move |query| source.tracks(query), false);
     let reload = move || tracks.refetch();
     let report = move |err: &ClientError| {
         auth.notice(err);
@@ -60,10 +62,13 @@ pub fn LibraryPage() -> impl IntoView {
                     tracks
                         .get()
                         .map(|result| match result {
-                            Ok(list) => {
-                                let full_page = list.len() as i64 == PAGE_SIZE;
+                            Ok(page) => {
+                                let full_page = page.len() as i64 == PAGE_SIZE;
+                                let on_changed = Callback::new(move |()| reload());
+                                let table = page
+                                    .table(move |tracks| view! { <TrackTable tracks on_changed report /> });
                                 view! {
-                                    <TrackTable tracks=list on_changed=Callback::new(move |()| reload()) report />
+                                    {table}
                                     <Pager query full_page />
                                 }
                                     .into_any()

@@ -120,6 +120,39 @@ async fn search_and_paging_live_in_the_address() {
     assert_eq!(rows(&beyond), 0, "clamped to the deepest page the API allows");
 }
 
+/// The `<table>…</table>` of a library page.
+fn table(page: &str) -> &str {
+    let start = page.find("<table").expect("a table");
+    let end = page[start..].find("</table>").expect("the table's end") + start + "</table>".len();
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn the_kept_table_is_the_same_for_everyone_and_follows_each_change() {
+    let (app, _dist) = spawn_with_pages().await;
+    let (owner, _) = app.signed_in("curator", false).await;
+    let (admin, _) = app.signed_in("boss", true).await;
+    let created = owner.post_json("/tracks", &json!({ "title": "<Heroes> & \"Villains\"", "artist": "Bowie" })).await;
+    let track: Value = created.json().await.expect("a track");
+
+    // The first render keeps the table; the others reuse it. Whoever asks, the server's table
+    // has no buttons (they need the script), so one table serves all.
+    let visitor = html(app.api().get("/").await).await;
+    let as_owner = html(owner.get("/").await).await;
+    let as_admin = html(admin.get("/").await).await;
+    assert!(table(&visitor).contains(r#"&lt;Heroes&gt; &amp; "Villains""#), "{visitor}");
+    assert_eq!(table(&as_owner), table(&visitor));
+    assert_eq!(table(&as_admin), table(&visitor));
+    assert!(!table(&as_admin).contains("Delete"));
+
+    // A change moves the catalogue's version: the next page renders its table anew.
+    let path = format!("/tracks/{}", track["id"]);
+    assert_eq!(owner.patch(&path, &json!({ "title": "Ashes to Ashes" })).await.status(), StatusCode::OK);
+    let renamed = html(app.api().get("/").await).await;
+    assert!(table(&renamed).contains("Ashes to Ashes") && !renamed.contains("Villains"), "{renamed}");
+    assert_eq!(table(&html(owner.get("/").await).await), table(&renamed));
+}
+
 #[tokio::test]
 async fn a_page_whose_data_is_refused_shows_why_under_that_status() {
     let (app, _dist) = spawn_with_pages().await;
