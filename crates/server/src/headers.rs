@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::rand_core::RngCore;
+use axum::body::Body;
 use axum::extract::{Request, State};
+use tower_http::timeout::TimeoutBody;
 use tracing::Instrument;
 
 use axum::http::uri::Authority;
@@ -47,29 +49,64 @@ pub fn inline_script_hash(index: &str) -> Option<String> {
     Some(BASE64.encode(Sha256::digest(&index.as_bytes()[start..end])))
 }
 
-/// Every request's checks and every response's fix-ups, in one middleware (each `from_fn`
-/// layer costs a boxed service clone and a boxed future on every request; measured, see
-/// README "Performance"):
-/// - before any handler or session work, so that a refused request changes nothing: the
-///   `Host` allowlist, then the cross-site check;
-/// - the request's time limit (`--request-timeout`, 503), around the session layer and the
-///   handler;
-/// - on whatever answers, refusals and timeouts included: a bare 500 becomes JSON, the
+/// What [`guard`] needs, built once.
+#[derive(Debug)]
+pub struct Guard {
+    pub state: AppState,
+    pub hosts: Hosts,
+    pub policy: CookiePolicy,
+    pub ids: RequestIds,
+}
+
+/// Every request's id, checks and time limits, and every response's fix-ups, in one
+/// middleware: each layer on the router costs a boxed service clone and a boxed future on
+/// every request (measured, see README "Performance"), so the edge of the stack is one.
+/// - The request id: a client's `x-request-id` is kept only when it is short and plain
+///   (`[A-Za-z0-9._-]{1,128}`; ids go into every log line), any other request gets a fresh
+///   one; the request carries it to the log span and the handlers, the response back.
+/// - Before any handler or session work, so that a refused request changes nothing: the
+///   `Host` allowlist, then the cross-site check.
+/// - The request's time limit (`--request-timeout`, 503) around the session layer and the
+///   handler, and the body's (`--body-timeout`, 408) on its reads.
+/// - On whatever answers, refusals and timeouts included: a bare 500 becomes JSON, the
 ///   session cookie's removal gets its full attributes (see `session::harden_cookies`; this
 ///   layer is outside the session layer, so it sees the cookies that one sets), and the
 ///   security headers.
-pub async fn guard(
-    State((state, hosts, policy)): State<(AppState, Hosts, CookiePolicy)>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let refusal = misdirected(&hosts, &request).or_else(|| cross_site(&state, &request));
+pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: Next) -> Response {
+    let plain = |id: &HeaderValue| {
+        (1..=128).contains(&id.len())
+            && id.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    };
+    let id = match request.headers().get(X_REQUEST_ID).filter(|id| plain(id)) {
+        Some(id) => id.clone(),
+        None => guard.ids.next(),
+    };
+    // The span every log line of this request is in.
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = request.uri().path(),
+        request_id = id.to_str().unwrap_or("-"),
+    );
+    request.headers_mut().insert(X_REQUEST_ID, id.clone());
+    let mut response = checked(&guard, request, next).instrument(span).await;
+    response.headers_mut().insert(X_REQUEST_ID, id);
+    response
+}
+
+async fn checked(guard: &Guard, request: Request, next: Next) -> Response {
+    let Guard { state, hosts, policy, .. } = guard;
+    let refusal = misdirected(hosts, &request).or_else(|| cross_site(state, &request));
+    let connections = &state.config.connections;
     let response = match refusal {
         Some(refused) => refused.into_response(),
-        None => error::time_limit(state.config.connections.request_timeout, next.run(request)).await,
+        None => {
+            let request = request.map(|body| Body::new(TimeoutBody::new(connections.body_timeout, body)));
+            error::time_limit(connections.request_timeout, next.run(request)).await
+        }
     };
     let mut response = error::json_for_bare_failures(response);
-    session::harden_cookies(policy, &mut response);
+    session::harden_cookies(*policy, &mut response);
     add_security_headers(&mut response, state.config.secure_cookies);
     response
 }
@@ -170,32 +207,6 @@ impl Hosts {
 
 fn default_port(scheme: Option<&str>) -> u16 {
     if scheme == Some("https") { 443 } else { 80 }
-}
-
-/// Every request's id, in one layer: a client's `x-request-id` is kept only when it is short
-/// and plain (`[A-Za-z0-9._-]{1,128}`; ids go into every log line), any other request gets a
-/// fresh one from `ids`; the request carries it to the log span and the handlers, and the
-/// response carries it back. (Three tower-http layers did this before; one costs less.)
-pub async fn request_id(State(ids): State<RequestIds>, mut request: Request, next: Next) -> Response {
-    let plain = |id: &HeaderValue| {
-        (1..=128).contains(&id.len())
-            && id.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    };
-    let id = match request.headers().get(X_REQUEST_ID).filter(|id| plain(id)) {
-        Some(id) => id.clone(),
-        None => ids.next(),
-    };
-    // The span every log line of this request is in.
-    let span = tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = request.uri().path(),
-        request_id = id.to_str().unwrap_or("-"),
-    );
-    request.headers_mut().insert(X_REQUEST_ID, id.clone());
-    let mut response = next.run(request).instrument(span).await;
-    response.headers_mut().insert(X_REQUEST_ID, id);
-    response
 }
 
 const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::{Request, State};
@@ -11,7 +12,6 @@ use axum::routing::get;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
@@ -113,6 +113,7 @@ impl Application {
 fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
     let policy = CookiePolicy::from_config(&state.config);
     let hosts = headers::Hosts::new(state.config.public_url.as_deref(), state.config.bind.ip().is_loopback());
+    let guard = headers::Guard { state: state.clone(), hosts, policy, ids: headers::RequestIds::default() };
     let (api, mut openapi) = routes::router().split_for_parts();
     let (probes, probes_doc) = routes::probes().split_for_parts();
     openapi.merge(probes_doc);
@@ -141,11 +142,8 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
         .layer(session::layer(store, policy))
         // The probes use no session: they are mounted past its layer, inside the rest.
         .merge(probes)
-        .layer(RequestBodyTimeoutLayer::new(state.config.connections.body_timeout))
-        // The checks, the time limit and the response fix-ups (see `headers::guard`).
-        .layer(middleware::from_fn_with_state((state.clone(), hosts, policy), headers::guard))
-        // Every request gets an id (or keeps the proxy's), logged in its span and returned.
-        .layer(middleware::from_fn_with_state(headers::RequestIds::default(), headers::request_id))
+        // Request ids, checks, time limits, response fix-ups (see `headers::guard`).
+        .layer(middleware::from_fn_with_state(Arc::new(guard), headers::guard))
         .with_state(state);
     Ok(app)
 }
