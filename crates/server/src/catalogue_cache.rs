@@ -105,9 +105,10 @@ mod tests {
     fn the_cache_holds_no_more_than_its_bytes() {
         let PageCache(Some(cache)) = PageCache::new(10_000) else { panic!("the cache is off") };
         for n in 0..100 {
-            cache
-                .pages
-                .insert(page(&n.to_string()), Kept { version: 1, page: ServedPage::new(vec![b' '; 300].into(), 0) });
+            cache.pages.insert(
+                page(&n.to_string()),
+                Kept { version: 1, page: ServedPage::new(vec![b' '; 300].into(), 0) },
+            );
         }
         assert!(cache.pages.weight() <= 10_000, "holds {} bytes", cache.pages.weight());
         assert!(cache.pages.len() < 100);

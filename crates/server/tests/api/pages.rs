@@ -132,7 +132,8 @@ async fn the_kept_table_is_the_same_for_everyone_and_follows_each_change() {
     let (app, _dist) = spawn_with_pages().await;
     let (owner, _) = app.signed_in("curator", false).await;
     let (admin, _) = app.signed_in("boss", true).await;
-    let created = owner.post_json("/tracks", &json!({ "title": "<Heroes> & \"Villains\"", "artist": "Bowie" })).await;
+    let created =
+        owner.post_json("/tracks", &json!({ "title": "<Heroes> & \"Villains\"", "artist": "Bowie" })).await;
     let track: Value = created.json().await.expect("a track");
 
     // The first render keeps the table; the others reuse it. Whoever asks, the server's table
