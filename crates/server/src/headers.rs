@@ -2,19 +2,24 @@
 //! (SECURITY.md 11–14), the `Host` allowlist (SECURITY.md 29), request ids and the
 //! screening of client request ids (SECURITY.md 28).
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 
 use argon2::password_hash::rand_core::RngCore;
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::Request;
+use tower::{Service, ServiceExt};
 use tower_http::timeout::TimeoutBody;
 use tracing::Instrument;
 
 use axum::http::uri::Authority;
-use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
-use axum::middleware::Next;
+use axum::http::{self, HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use base64::Engine;
@@ -49,7 +54,7 @@ pub fn inline_script_hash(index: &str) -> Option<String> {
     Some(BASE64.encode(Sha256::digest(&index.as_bytes()[start..end])))
 }
 
-/// What [`guard`] needs, built once.
+/// What the guard needs, built once.
 #[derive(Debug)]
 pub struct Guard {
     pub state: AppState,
@@ -58,21 +63,54 @@ pub struct Guard {
     pub ids: RequestIds,
 }
 
-/// Every request's id, checks and time limits, and every response's fix-ups, in one
-/// middleware: each layer on the router costs a boxed service clone and a boxed future on
-/// every request (measured, see README "Performance"), so the edge of the stack is one.
+/// The whole router behind [`guard_request`]: one service around it rather than `Router::layer`,
+/// which wraps every route on its own and so costs a boxed service clone and a boxed future
+/// more on every request (measured, see README "Performance").
+#[derive(Debug, Clone)]
+pub struct Guarded {
+    guard: Arc<Guard>,
+    router: Router,
+}
+
+impl Guarded {
+    pub fn new(guard: Guard, router: Router) -> Self {
+        Self { guard: Arc::new(guard), router }
+    }
+}
+
+impl<B> Service<http::Request<B>> for Guarded
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let (guard, router) = (Arc::clone(&self.guard), self.router.clone());
+        Box::pin(async move { Ok(guard_request(&guard, request.map(Body::new), router).await) })
+    }
+}
+
+/// Every request's id, checks and time limits, and every response's fix-ups, in one place
+/// at the edge of the stack:
 /// - The request id: a client's `x-request-id` is kept only when it is short and plain
 ///   (`[A-Za-z0-9._-]{1,128}`; ids go into every log line), any other request gets a fresh
 ///   one; the request carries it to the log span and the handlers, the response back.
-/// - Before any handler or session work, so that a refused request changes nothing: the
-///   `Host` allowlist, then the cross-site check.
+/// - Before any routing, handler or session work, so that a refused request changes
+///   nothing: the `Host` allowlist, then the cross-site check.
 /// - The request's time limit (`--request-timeout`, 503) around the session layer and the
 ///   handler, and the body's (`--body-timeout`, 408) on its reads.
 /// - On whatever answers, refusals and timeouts included: a bare 500 becomes JSON, the
 ///   session cookie's removal gets its full attributes (see `session::harden_cookies`; this
-///   layer is outside the session layer, so it sees the cookies that one sets), and the
-///   security headers.
-pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: Next) -> Response {
+///   is outside the session layer, so it sees the cookies that one sets), and the security
+///   headers.
+async fn guard_request(guard: &Guard, mut request: Request, router: Router) -> Response {
     let plain = |id: &HeaderValue| {
         (1..=128).contains(&id.len())
             && id.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
@@ -89,12 +127,12 @@ pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: 
         request_id = id.to_str().unwrap_or("-"),
     );
     request.headers_mut().insert(X_REQUEST_ID, id.clone());
-    let mut response = checked(&guard, request, next).instrument(span).await;
+    let mut response = checked(guard, request, router).instrument(span).await;
     response.headers_mut().insert(X_REQUEST_ID, id);
     response
 }
 
-async fn checked(guard: &Guard, request: Request, next: Next) -> Response {
+async fn checked(guard: &Guard, request: Request, router: Router) -> Response {
     let Guard { state, hosts, policy, .. } = guard;
     let refusal = misdirected(hosts, &request).or_else(|| cross_site(state, &request));
     let connections = &state.config.connections;
@@ -102,7 +140,8 @@ async fn checked(guard: &Guard, request: Request, next: Next) -> Response {
         Some(refused) => refused.into_response(),
         None => {
             let request = request.map(|body| Body::new(TimeoutBody::new(connections.body_timeout, body)));
-            error::time_limit(connections.request_timeout, next.run(request)).await
+            let answer = async { router.oneshot(request).await.unwrap_or_else(|never| match never {}) };
+            error::time_limit(connections.request_timeout, answer).await
         }
     };
     let mut response = error::json_for_bare_failures(response);

@@ -17,7 +17,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -29,6 +28,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use crate::headers::Guarded;
+
 /// How long and how many.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -37,10 +38,10 @@ pub struct Limits {
     pub shutdown_timeout: Duration,
 }
 
-/// Serves `router` on `listener` until `shutdown` completes; see the module doc.
+/// Serves `app` on `listener` until `shutdown` completes; see the module doc.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: Guarded,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
@@ -72,7 +73,7 @@ pub async fn serve(
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(%err, "cannot set TCP_NODELAY");
         }
-        let service = router.clone().map_request(move |mut request: Request<Incoming>| {
+        let service = app.clone().map_request(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             request
         });

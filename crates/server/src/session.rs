@@ -433,7 +433,7 @@ fn new_reference() -> String {
     URL_SAFE_NO_PAD.encode(token::random_bytes::<16>())
 }
 
-/// Fixes what the session layer set on a response (applied by `headers::guard`, outside it):
+/// Fixes what the session layer set on a response (applied by `headers::Guarded`, outside it):
 /// - tower-sessions 0.14 expires the cookie with only `Path` set; a browser ignores a removal
 ///   of a `__Host-` cookie that lacks `Secure`, so the removal gets the full attribute set;
 /// - any response that sets or clears the session cookie must not be stored by a cache.

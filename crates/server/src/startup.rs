@@ -2,14 +2,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::{Request, State};
 use axum::handler::Handler;
 use axum::http::header;
+use axum::middleware;
 use axum::routing::get;
-use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
@@ -29,7 +28,7 @@ use crate::{demo, error, headers, metrics, routes, serve};
 pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
-    router: Router,
+    router: headers::Guarded,
     state: AppState,
 }
 
@@ -110,7 +109,7 @@ impl Application {
 }
 
 /// The whole HTTP stack.
-fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
+fn router(state: AppState, store: Store) -> anyhow::Result<headers::Guarded> {
     let policy = CookiePolicy::from_config(&state.config);
     let hosts = headers::Hosts::new(state.config.public_url.as_deref(), state.config.bind.ip().is_loopback());
     let guard = headers::Guard { state: state.clone(), hosts, policy, ids: headers::RequestIds::default() };
@@ -142,8 +141,7 @@ fn router(state: AppState, store: Store) -> anyhow::Result<Router> {
         .layer(session::layer(store, policy))
         // The probes use no session: they are mounted past its layer, inside the rest.
         .merge(probes)
-        // Request ids, checks, time limits, response fix-ups (see `headers::guard`).
-        .layer(middleware::from_fn_with_state(Arc::new(guard), headers::guard))
         .with_state(state);
-    Ok(app)
+    // Request ids, checks, time limits, response fix-ups, around it all.
+    Ok(headers::Guarded::new(guard, app))
 }
