@@ -113,7 +113,14 @@ impl Encoder<Loaded> for TrackPageCodec {
     fn encode(loaded: &Loaded) -> Result<String, serde_json::Error> {
         match loaded {
             #[cfg(feature = "ssr")]
-            Ok(page) => Ok(format!("{{\"Ok\":{}}}", String::from_utf8_lossy(&page.served.json))),
+            Ok(page) => {
+                // serde_json wrote it, so it is UTF-8 (the strict check is the fast one). Not
+                // an error otherwise: leptos panics on a failed encoding.
+                let json = &page.served.json;
+                let json =
+                    std::str::from_utf8(json).map_or_else(|_| String::from_utf8_lossy(json), Into::into);
+                Ok(format!("{{\"Ok\":{json}}}"))
+            }
             #[cfg(not(feature = "ssr"))]
             Ok(page) => serde_json::to_string(&Ok::<_, ()>(&page.tracks)),
             Err(err) => serde_json::to_string(&Err::<(), _>(err)),
