@@ -46,16 +46,22 @@ impl ServedPage {
 impl TrackPage {
     pub fn len(&self) -> usize {
         #[cfg(not(feature = "ssr"))]
-        return self.tracks.len();
+        {
+            self.tracks.len()
+        }
         #[cfg(feature = "ssr")]
-        self.served.len
+        {
+            self.served.len
+        }
     }
 
     /// The page's table: `render` of its tracks. On the server, a table already rendered for
     /// this page is reused as HTML, byte for byte what `render` made, so it hydrates alike.
     pub fn table<V: IntoView + 'static>(self, render: impl FnOnce(Vec<Track>) -> V) -> impl IntoView {
         #[cfg(not(feature = "ssr"))]
-        return render(self.tracks);
+        {
+            render(self.tracks)
+        }
         #[cfg(feature = "ssr")]
         {
             use leptos::tachys::html::InertElement;
@@ -83,12 +89,18 @@ impl TrackPage {
 impl From<Vec<Track>> for TrackPage {
     fn from(tracks: Vec<Track>) -> Self {
         #[cfg(not(feature = "ssr"))]
-        return Self { tracks };
+        {
+            Self { tracks }
+        }
         #[cfg(feature = "ssr")]
         {
-            let len = tracks.len();
-            let json = serde_json::to_vec(&tracks).unwrap_or_else(|_| b"[]".to_vec());
-            Self { served: ServedPage::new(json.into(), len) }
+            // Tracks are strings and numbers, which always encode; the arm for a failure
+            // keeps the page consistent (empty) rather than panicking.
+            let served = match serde_json::to_vec(&tracks) {
+                Ok(json) => ServedPage::new(json.into(), tracks.len()),
+                Err(_) => ServedPage::new(bytes::Bytes::from_static(b"[]"), 0),
+            };
+            Self { served }
         }
     }
 }
