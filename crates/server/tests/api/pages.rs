@@ -5,7 +5,7 @@
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Api, PASSWORD, TestApp, assert_error, session_cookie};
+use crate::helpers::{Api, PASSWORD, TestApp, assert_error, futures_join_all, session_cookie};
 
 /// What Trunk writes, reduced: a head with the inline loader, an empty body.
 const INDEX: &str = "<!doctype html><html><head><meta charset=\"utf-8\" /><title>Tracklist</title>\
@@ -152,6 +152,32 @@ async fn the_kept_table_is_the_same_for_everyone_and_follows_each_change() {
     let renamed = html(app.api().get("/").await).await;
     assert!(table(&renamed).contains("Ashes to Ashes") && !renamed.contains("Villains"), "{renamed}");
     assert_eq!(table(&html(owner.get("/").await).await), table(&renamed));
+}
+
+/// Overlapping first renders of a page (on several threads) each render or reuse its table:
+/// every one shows the catalogue as changed, and all the same table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn overlapping_first_renders_after_a_change_agree() {
+    let (app, _dist) = spawn_with_pages().await;
+    let (owner, _) = app.signed_in("curator", false).await;
+    add_tracks(&owner, (1..=20).map(|n| format!("Take {n:02}"))).await;
+    let before = html(app.api().get("/").await).await;
+    assert_eq!(rows(&before), 20);
+
+    for round in 1..=5 {
+        let title = format!("Changed {round}");
+        let response = owner.patch("/tracks/1", &json!({ "title": title })).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let pages = futures_join_all((0..16).map(|_| {
+            let client = app.api();
+            async move { html(client.get("/").await).await }
+        }))
+        .await;
+        for page in &pages {
+            assert!(table(page).contains(&title), "round {round}: {page}");
+            assert_eq!(table(page), table(&pages[0]));
+        }
+    }
 }
 
 #[tokio::test]
