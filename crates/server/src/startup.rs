@@ -28,7 +28,7 @@ use crate::{demo, error, headers, metrics, routes, serve};
 pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
-    router: headers::Guarded,
+    app: headers::Guarded,
     state: AppState,
 }
 
@@ -53,7 +53,7 @@ impl Application {
         if state.config.demo {
             demo::seed(&state).await?;
         }
-        let router = router(state.clone(), store)?;
+        let app = app(state.clone(), store)?;
         let listener = TcpListener::bind(state.config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", state.config.bind))?;
@@ -65,7 +65,7 @@ impl Application {
             ),
             None => None,
         };
-        Ok(Self { listener, metrics_listener, router, state })
+        Ok(Self { listener, metrics_listener, app, state })
     }
 
     /// Where the server listens (the real port when the configured one was 0).
@@ -99,7 +99,7 @@ impl Application {
             max_connections: connections.max_connections,
             shutdown_timeout: connections.shutdown_timeout,
         };
-        let served = serve::serve(self.listener, self.router, limits, shutdown).await;
+        let served = serve::serve(self.listener, self.app, limits, shutdown).await;
         cleanup.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
@@ -109,7 +109,7 @@ impl Application {
 }
 
 /// The whole HTTP stack.
-fn router(state: AppState, store: Store) -> anyhow::Result<headers::Guarded> {
+fn app(state: AppState, store: Store) -> anyhow::Result<headers::Guarded> {
     let policy = CookiePolicy::from_config(&state.config);
     let hosts = headers::Hosts::new(state.config.public_url.as_deref(), state.config.bind.ip().is_loopback());
     let guard = headers::Guard { state: state.clone(), hosts, policy, ids: headers::RequestIds::default() };
