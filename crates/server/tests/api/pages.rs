@@ -22,12 +22,14 @@ pub async fn spawn_with_pages() -> (TestApp, tempfile::TempDir) {
 
 /// The page's markup, without the empty comments leptos leaves for hydration (`<!>`).
 async fn html(response: Response) -> String {
-    assert!(
-        response.headers()["content-type"].to_str().expect("text").starts_with("text/html"),
-        "{:?}",
-        response.headers()
-    );
-    response.text().await.expect("a body").replace("<!>", "").replace("<!--<() />-->", "")
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = response.text().await.expect("a body");
+    let is_html = headers
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    assert!(is_html, "not a page: {status} {headers:?} {body}");
+    body.replace("<!>", "").replace("<!--<() />-->", "")
 }
 
 async fn add_tracks(api: &Api, titles: impl IntoIterator<Item = String>) {
