@@ -4,14 +4,13 @@
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
-use shared::validate;
+use shared::{LinkPurpose, validate};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::auth::password::Passwords;
 use crate::auth::{self, links, policy};
 use crate::config::{self, Config, DatabaseConfig, HashingConfig, SessionConfig};
-use crate::db::links::Purpose;
 use crate::db::{self, Db, users::Account};
 use crate::session::{Sessions, Store};
 
@@ -164,15 +163,15 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             let account = find(&db, &name).await?;
             let valid = links::validity(Some(&valid), links::RESET_VALID)
                 .map_err(|m| anyhow::anyhow!("--valid {m}"))?;
-            let link =
-                links::make(&db, &site.public_url, Purpose::Reset, Some(account.id), false, valid).await?;
+            let link = links::make(&db, &site.public_url, LinkPurpose::Reset, Some(account.id), false, valid)
+                .await?;
             println!("{}", link.link);
             eprintln!("sets a new password for {}; works once, until {}", account.username, link.expires_at);
         }
         UserAction::Invite { admin, valid, site } => {
             let valid = links::validity(Some(&valid), links::INVITE_VALID)
                 .map_err(|m| anyhow::anyhow!("--valid {m}"))?;
-            let link = links::make(&db, &site.public_url, Purpose::Invite, None, admin, valid).await?;
+            let link = links::make(&db, &site.public_url, LinkPurpose::Invite, None, admin, valid).await?;
             println!("{}", link.link);
             let role = if admin { "an admin account" } else { "an account" };
             eprintln!("signs up {role}; works once, until {}", link.expires_at);

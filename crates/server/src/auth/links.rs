@@ -11,7 +11,9 @@ use shared::{LinkState, OneTimeLink};
 
 use super::token::Token;
 use crate::clock::{self, millis, now_millis};
-use crate::db::links::{Link, NewLink, Purpose};
+use shared::LinkPurpose;
+
+use crate::db::links::{Link, NewLink};
 use crate::db::{self, Db};
 use crate::error::{ApiError, Result};
 
@@ -39,7 +41,7 @@ pub fn validity(text: Option<&str>, default: Duration) -> Result<Duration, Strin
 pub async fn make(
     db: &Db,
     base: &str,
-    purpose: Purpose,
+    purpose: LinkPurpose,
     user_id: Option<i64>,
     is_admin: bool,
     valid: Duration,
@@ -56,8 +58,8 @@ pub async fn make(
     };
     db::links::insert(db, &link).await?;
     let page = match purpose {
-        Purpose::Reset => frontend::Page::ResetPassword.path(),
-        Purpose::Invite => frontend::Page::SignUp.path(),
+        LinkPurpose::Reset => frontend::Page::ResetPassword.path(),
+        LinkPurpose::Invite => frontend::Page::SignUp.path(),
     };
     Ok(OneTimeLink {
         link: format!("{}{page}#{token}", base.trim_end_matches('/')),
@@ -81,7 +83,7 @@ pub fn state(link: &Link, now: i64) -> LinkState {
 /// The link `token` names, if it can be used for `purpose` now (nothing is used up). A
 /// token that is malformed, unknown, of the wrong verifier or for another purpose is 404; a
 /// used or expired link is 410.
-pub async fn check(db: &Db, token: &str, purpose: Purpose) -> Result<(String, Link)> {
+pub async fn check(db: &Db, token: &str, purpose: LinkPurpose) -> Result<(String, Link)> {
     let not_found = || ApiError::NotFound("Link not found");
     let token = Token::parse(token.trim()).ok_or_else(not_found)?;
     let link = db::links::find(db, &token.selector).await?.ok_or_else(not_found)?;
@@ -105,7 +107,7 @@ pub async fn use_up(db: &Db, selector: &str) -> Result<()> {
 }
 
 /// [`check`], then [`use_up`].
-pub async fn redeem(db: &Db, token: &str, purpose: Purpose) -> Result<(String, Link)> {
+pub async fn redeem(db: &Db, token: &str, purpose: LinkPurpose) -> Result<(String, Link)> {
     let (selector, link) = check(db, token, purpose).await?;
     use_up(db, &selector).await?;
     Ok((selector, link))

@@ -1,22 +1,14 @@
 //! Queries on `one_time_links` (see `auth::links`).
 
+use shared::LinkPurpose;
+
 use super::{Db, on_backend};
 
-/// What a one-time link is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// Set a new password for `user_id`.
-    Reset,
-    /// Create an account, even with sign-up closed.
-    Invite,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reset => "reset",
-            Self::Invite => "invite",
-        }
+/// How a link's purpose is stored.
+fn stored(purpose: LinkPurpose) -> &'static str {
+    match purpose {
+        LinkPurpose::Reset => "reset",
+        LinkPurpose::Invite => "invite",
     }
 }
 
@@ -34,7 +26,7 @@ struct Row {
 #[derive(Debug, Clone)]
 pub struct Link {
     pub verifier_digest: Vec<u8>,
-    pub purpose: Purpose,
+    pub purpose: LinkPurpose,
     pub user_id: Option<i64>,
     pub is_admin: bool,
     pub expires_at: i64,
@@ -44,7 +36,7 @@ pub struct Link {
 pub struct NewLink<'a> {
     pub selector: &'a str,
     pub verifier_digest: &'a [u8],
-    pub purpose: Purpose,
+    pub purpose: LinkPurpose,
     pub user_id: Option<i64>,
     pub is_admin: bool,
     pub expires_at: i64,
@@ -58,7 +50,7 @@ pub async fn insert(db: &Db, link: &NewLink<'_>) -> sqlx::Result<()> {
         sqlx::query(SQL)
             .bind(link.selector)
             .bind(link.verifier_digest)
-            .bind(link.purpose.as_str())
+            .bind(stored(link.purpose))
             .bind(link.user_id)
             .bind(link.is_admin)
             .bind(link.expires_at)
@@ -75,7 +67,11 @@ pub async fn find(db: &Db, selector: &str) -> sqlx::Result<Option<Link>> {
         on_backend!(db, pool => sqlx::query_as(SQL).bind(selector).fetch_optional(pool).await?);
     Ok(row.map(|row| Link {
         verifier_digest: row.verifier_digest,
-        purpose: if row.purpose == "reset" { Purpose::Reset } else { Purpose::Invite },
+        purpose: if row.purpose == stored(LinkPurpose::Reset) {
+            LinkPurpose::Reset
+        } else {
+            LinkPurpose::Invite
+        },
         user_id: row.user_id,
         is_admin: row.is_admin,
         expires_at: row.expires_at,

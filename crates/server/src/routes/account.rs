@@ -6,14 +6,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontend::Page;
-use shared::{ErrorBody, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
+use shared::{ErrorBody, LinkPurpose, PasswordChange, SessionInfo, SignupForm, SuccessBody, User};
 use tower_sessions::Session;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{self, links, policy};
 use crate::db;
-use crate::db::links::Purpose;
 use crate::error::{ApiError, Result};
 use crate::extract::{ClientAddr, CurrentUser, FormOrJson, Json, Navigation, Path};
 use crate::session::ClientInfo;
@@ -106,7 +105,7 @@ async fn create(state: &AppState, client: IpAddr, form: &SignupForm) -> Result<d
     // Counted before the hash it costs; sign-ups hash in their own lane (see `Passwords`).
     state.throttle.begin_sign_up(client).await?;
     let invitation = match &form.invitation {
-        Some(token) => Some(links::redeem(&state.db, token, Purpose::Invite).await?),
+        Some(token) => Some(links::redeem(&state.db, token, LinkPurpose::Invite).await?),
         None => None,
     };
     let is_admin = invitation.as_ref().is_some_and(|(_, link)| link.is_admin);

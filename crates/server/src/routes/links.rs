@@ -15,7 +15,6 @@ use crate::auth::{links, policy};
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::db;
-use crate::db::links::Purpose;
 use crate::error::{ApiError, Result};
 use crate::extract::{ClientAddr, CurrentUser, FormOrJson, Json, Path};
 use crate::state::AppState;
@@ -44,11 +43,7 @@ async fn link_status(
     Path(selector): Path<String>,
 ) -> Result<Json<LinkStatus>> {
     let link = db::links::find(&state.db, &selector).await?.ok_or(ApiError::NotFound("Link not found"))?;
-    let purpose = match link.purpose {
-        Purpose::Reset => LinkPurpose::Reset,
-        Purpose::Invite => LinkPurpose::Invite,
-    };
-    Ok(Json(LinkStatus { purpose, state: links::state(&link, now_millis()) }))
+    Ok(Json(LinkStatus { purpose: link.purpose, state: links::state(&link, now_millis()) }))
 }
 
 /// Set a new password with a reset link.
@@ -72,7 +67,7 @@ async fn reset_password(
     reset.validate().map_err(ApiError::invalid_fields)?;
     // The link is checked before any hashing, and used up only after the password passed
     // the policy: a refused password must not cost the link.
-    let (selector, link) = links::check(&state.db, &reset.token, Purpose::Reset).await?;
+    let (selector, link) = links::check(&state.db, &reset.token, LinkPurpose::Reset).await?;
     let not_found = || ApiError::NotFound("Link not found");
     let user_id = link.user_id.ok_or_else(not_found)?;
     let account = db::users::find_by_id(&state.db, user_id).await?.ok_or_else(not_found)?;
@@ -122,7 +117,7 @@ async fn make_reset_link(
         .await?
         .ok_or(ApiError::NotFound("User not found"))?;
     let base = base_url(&state.config, &headers);
-    let link = links::make(&state.db, &base, Purpose::Reset, Some(account.id), false, valid).await?;
+    let link = links::make(&state.db, &base, LinkPurpose::Reset, Some(account.id), false, valid).await?;
     tracing::info!(event = "reset_link_made", by = admin.account.id, user_id = account.id, %client, "reset link made");
     Ok((StatusCode::CREATED, Json(link)))
 }
@@ -150,7 +145,7 @@ async fn make_invitation(
     let valid = links::validity(request.valid_for.as_deref(), links::INVITE_VALID)
         .map_err(|message| ApiError::invalid_field("valid_for", message))?;
     let base = base_url(&state.config, &headers);
-    let link = links::make(&state.db, &base, Purpose::Invite, None, request.is_admin, valid).await?;
+    let link = links::make(&state.db, &base, LinkPurpose::Invite, None, request.is_admin, valid).await?;
     tracing::info!(event = "invitation_made", by = admin.account.id, is_admin = request.is_admin, %client, "invitation made");
     Ok((StatusCode::CREATED, Json(link)))
 }

@@ -129,9 +129,7 @@ async fn turn_on(
         .offered_key(session)
         .await?
         .ok_or(ApiError::Conflict("Ask for a key first (POST /users/me/two-factor/setup)"))?;
-    if !password_confirmed(state, account, client, &change.password).await? {
-        return Err(ApiError::invalid_field("password", "is not your password"));
-    }
+    password_checked(state, account, client, &change.password).await?;
     let Some(step) = two_factor::matching_step(&secret, &change.code, two_factor::now_seconds()) else {
         return Err(ApiError::invalid_field("code", "is not the app's current code"));
     };
@@ -179,9 +177,7 @@ async fn turn_off(
     change: TwoFactorChange,
 ) -> Result<()> {
     change.validate().map_err(ApiError::invalid_fields)?;
-    if !password_confirmed(state, account, client, &change.password).await? {
-        return Err(ApiError::invalid_field("password", "is not your password"));
-    }
+    password_checked(state, account, client, &change.password).await?;
     code_confirmed(state, account, client, &change.code).await?;
     db::two_factor::disable(&state.db, account.id).await?;
     tracing::info!(event = "two_factor_disabled", user_id = account.id, %client, "two-step sign-in turned off");
@@ -246,6 +242,16 @@ async fn answer_browser(
             pages.answer(state.clone(), account, Some(user), StatusCode::OK, answer).await
         }
         Err(refused) => pages.refused(state.clone(), account, Some(user), form, String::new(), refused).await,
+    }
+}
+
+/// The account's password, checked and throttled as the password change checks it; 422 on
+/// the `password` field when wrong.
+async fn password_checked(state: &AppState, account: &Account, client: IpAddr, password: &str) -> Result<()> {
+    if password_confirmed(state, account, client, password).await? {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field("password", "is not your password"))
     }
 }
 

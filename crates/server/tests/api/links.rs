@@ -171,9 +171,17 @@ async fn one_link_used_twice_at_once_works_once() {
     app.create_user("alice", false).await;
     let link = link_from_cli(&app, &["user", "reset-link", "alice"]).await;
     let token = token_of(&link);
-    let (first, second) =
-        tokio::join!(reset(&app, token, NEW_PASSWORD), reset(&app, token, "another long enough password"));
+    const OTHER_PASSWORD: &str = "another long enough password";
+    let (first, second) = tokio::join!(reset(&app, token, NEW_PASSWORD), reset(&app, token, OTHER_PASSWORD));
     let mut statuses = [first.status(), second.status()];
+    let (won, lost) = if first.status() == StatusCode::OK {
+        (NEW_PASSWORD, OTHER_PASSWORD)
+    } else {
+        (OTHER_PASSWORD, NEW_PASSWORD)
+    };
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::GONE]);
+    // Only the request that used the link set its password.
+    assert_eq!(app.api().sign_in("alice", won).await.status(), StatusCode::OK);
+    assert_eq!(app.api().sign_in("alice", lost).await.status(), StatusCode::UNAUTHORIZED);
 }
