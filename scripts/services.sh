@@ -20,6 +20,16 @@ start_services() {
   eval "$(target/debug/tracklist-services start "$SERVICES_DIR")"
 }
 
+# What the servers said, and the disk they had: for a failed pass, whose tests only see
+# "connection refused" or a timeout when PostgreSQL itself is in trouble.
+show_service_logs() {
+  [ -n "$SERVICES_DIR" ] || return 0
+  echo "--- PostgreSQL log (last 40 lines) ---"
+  tail -n 40 "$SERVICES_DIR/pg/log" 2>/dev/null || true
+  echo "--- disk ---"
+  df -h "$SERVICES_DIR" || true
+}
+
 stop_services() {
   [ -n "$SERVICES_DIR" ] || return 0
   target/debug/tracklist-services stop "$SERVICES_DIR" >/dev/null 2>&1 || true

@@ -20,7 +20,7 @@ cargo test --locked --workspace -- --skip faults::
 start_services
 trap stop_services EXIT
 say "API suite again on PostgreSQL with sessions in Redis, plus scale-out and fault tests"
-cargo test --locked -p server --test api
+cargo test --locked -p server --test api || { show_service_logs; exit 1; }
 say "Checking that shared compiles for wasm32"
 wasm_cargo build --locked --target wasm32-unknown-unknown -p shared
 say "Checking the client-rendered build trunk serve uses (csr)"

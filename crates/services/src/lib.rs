@@ -187,8 +187,11 @@ impl Postgres {
 
     pub fn up(&self) -> anyhow::Result<()> {
         let dir = self.folder.path().display();
+        // Throwaway data: no fsync, and a small WAL (its default 1 GB ceiling is disk that a
+        // test run creating a database per test would fill before recycling any of it).
         let options = format!(
-            "-p {} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={}",
+            "-p {} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_wal_size=64MB \
+             -c min_wal_size=32MB -c max_connections={}",
             self.port, self.max_connections
         );
         let log = format!("{dir}/log");

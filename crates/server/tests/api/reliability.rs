@@ -66,8 +66,8 @@ async fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_write() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
-    let dir = tempfile::tempdir().expect("folder");
-    let config = crate::helpers::fresh_config(&dir).await;
+    let scratch = crate::helpers::Scratch::new().await;
+    let config = scratch.config();
     let mut server = Command::new(env!("CARGO_BIN_EXE_tracklist"))
         .args(["serve", "--bind", "127.0.0.1:0", "--demo"])
         .env("TRACKLIST_DATABASE_URL", &config.database.database_url)
@@ -121,7 +121,7 @@ async fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_write() {
     assert!(exit.success(), "the server exits cleanly on SIGTERM: {exit:?}");
 
     // Every write the server acknowledged is in the database.
-    let restarted = TestApp::spawn_on(config, std::sync::Arc::new(dir)).await;
+    let restarted = TestApp::spawn_on(config, std::sync::Arc::new(scratch)).await;
     for track in &acknowledged {
         let stored: Value = restarted.get_json(&format!("/tracks/{}", track["id"])).await;
         assert_eq!(&stored, track);
