@@ -112,8 +112,9 @@ pub struct Config {
     #[arg(long, env = "TRACKLIST_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
 
-    /// Memory, in MiB, for pages of the catalogue kept between requests; 0 turns this off.
-    /// A kept page is sent only while the catalogue is unchanged (see `catalogue_cache.rs`).
+    /// Memory, in MiB, for pages of the catalogue kept between requests, and as much again
+    /// for rendered pages kept for their next view; 0 turns both off. A kept page is sent
+    /// only while the catalogue is unchanged (see `catalogue_cache.rs`, `kept_pages.rs`).
     #[arg(long, env = "TRACKLIST_CATALOGUE_CACHE_MIB", default_value_t = 16)]
     pub catalogue_cache_mib: u64,
 

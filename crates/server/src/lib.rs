@@ -16,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod headers;
+pub mod kept_pages;
 pub mod metrics;
 pub mod pages;
 pub mod routes;

@@ -92,6 +92,11 @@ pub fn page_cache(result: &'static str) {
     metrics::counter!("catalogue_page_cache_total", "result" => result).increment(1);
 }
 
+/// Whether a rendered page was sent as kept from an earlier view: `hit` or `miss`.
+pub fn kept_page(result: &'static str) {
+    metrics::counter!("kept_page_total", "result" => result).increment(1);
+}
+
 /// What the gauges are read from when `/metrics` is asked for.
 #[derive(Clone)]
 pub struct Gauges {

@@ -8,24 +8,27 @@
 //! use. A path that is not in the app's route list gets the not-found page with status 404.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use frontend::{AccountData, BoxFuture, ClientError, PageData, ServedPage, ServerRender};
 use leptos::nonce::{Nonce, use_nonce};
 use leptos::prelude::*;
 use leptos::tachys::html::InertElement;
 use leptos_meta::MetaTags;
-use shared::ListQuery;
+use shared::{ListQuery, User};
 
 use crate::auth::two_factor;
+use crate::db;
 use crate::error::ApiError;
 use crate::extract::CurrentUser;
 use crate::headers;
+use crate::kept_pages::{self, KeptPages};
 use crate::state::AppState;
 
 /// The rendered pages and what they are rendered into.
@@ -37,26 +40,33 @@ pub struct Pages {
     loader_hash: Option<String>,
     /// The app's page paths, from leptos_axum's route list.
     paths: HashSet<String>,
+    /// Pages rendered before, for the next view of the same page by the same viewer.
+    kept: KeptPages,
 }
 
 impl Pages {
-    /// From the bundle Trunk built into `dir`.
-    pub fn open(dir: &std::path::Path) -> anyhow::Result<Self> {
+    /// From the bundle Trunk built into `dir`, keeping up to `kept_bytes` of rendered pages.
+    pub fn open(dir: &std::path::Path, kept_bytes: u64) -> anyhow::Result<Self> {
         let path = dir.join("index.html");
         let index_html =
             std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(Self::new(&index_html))
+        Ok(Self::new(&index_html, KeptPages::new(kept_bytes)))
     }
 
     /// From the `index.html` Trunk built.
-    pub fn new(index_html: &str) -> Self {
+    fn new(index_html: &str, kept: KeptPages) -> Self {
         // A page without a head (a placeholder index.html) still renders, just unstyled.
         let head = head_of(index_html).unwrap_or_default();
         let paths = leptos_axum::generate_route_list(frontend::App)
             .iter()
             .map(|route| route.path().to_owned())
             .collect();
-        Self { head: without_title(head).into(), loader_hash: headers::inline_script_hash(index_html), paths }
+        Self {
+            head: without_title(head).into(),
+            loader_hash: headers::inline_script_hash(index_html),
+            paths,
+            kept,
+        }
     }
 
     /// Whether `path` is one of the app's pages.
@@ -83,11 +93,27 @@ impl Pages {
     ) -> Response {
         let status = if self.is_page(request.uri().path()) { status } else { StatusCode::NOT_FOUND };
         let nonce = Nonce::new();
-        let failures = Failures::default();
+        let viewer = user.as_ref().map(|user| user.account.view());
+        // Only a plain view of a page is kept: never a form post's answer.
+        let plain =
+            status == StatusCode::OK && address.is_none() && answer == frontend::PostAnswer::default();
+        let kept = match plain.then(|| self.kept_key(request.uri(), viewer.as_ref())).flatten() {
+            // A failed read keeps nothing; the page's own read of the catalogue reports it.
+            Some(key) => db::tracks::version(&state.db).await.ok().map(|version| (key, version)),
+            None => None,
+        };
+        if let Some((key, version)) = &kept
+            && let Some(page) = self.kept.get(key, viewer.as_ref(), *version)
+        {
+            let mut response = Response::new(Body::from(page.with_nonce(&nonce.to_string())));
+            response.headers_mut().insert(header::CONTENT_TYPE, page.content_type());
+            return self.finish(response, &nonce);
+        }
+        let reads = Reads::default();
         let render = ServerRender {
-            user: user.as_ref().map(|user| user.account.view()),
+            user: viewer.clone(),
             answer,
-            data: Arc::new(Services { state, user, failures: failures.clone() }),
+            data: Arc::new(Services { state, user, reads: reads.clone() }),
         };
         let context = {
             let nonce = nonce.clone();
@@ -104,9 +130,37 @@ impl Pages {
         let mut response = handler(request).await;
         if !response.status().is_redirection() {
             // A page that rendered fine but whose data failed answers with that failure.
-            let failed = failures.status().filter(|_| status == StatusCode::OK);
+            let failed = reads.failure().filter(|_| status == StatusCode::OK);
             *response.status_mut() = failed.unwrap_or(status);
         }
+        match kept {
+            Some((key, version)) if is_keepable(&response, &reads) => {
+                let (parts, body) = response.into_parts();
+                let body = match axum::body::to_bytes(body, usize::MAX).await {
+                    Ok(body) => body,
+                    Err(err) => {
+                        return ApiError::Internal(anyhow::anyhow!("rendering the page: {err}"))
+                            .into_response();
+                    }
+                };
+                if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
+                    let page = kept_pages::Page::new(&body, &nonce.to_string(), content_type.clone());
+                    self.kept.keep(key, viewer, version, page);
+                }
+                self.finish(Response::from_parts(parts, Body::from(body)), &nonce)
+            }
+            _ => self.finish(response, &nonce),
+        }
+    }
+
+    /// The key a plain view of `uri` by `viewer` is kept under, when keeping is on.
+    fn kept_key(&self, uri: &Uri, viewer: Option<&User>) -> Option<kept_pages::Key> {
+        let address = uri.path_and_query().map_or("/", |address| address.as_str());
+        self.kept.is_on().then(|| kept_pages::Key::new(address, viewer)).flatten()
+    }
+
+    /// The headers every page gets: its CSP with this response's nonce, and no caching.
+    fn finish(&self, mut response: Response, nonce: &Nonce) -> Response {
         let headers = response.headers_mut();
         let csp = headers::page_csp(self.loader_hash.as_deref(), &nonce.to_string());
         match HeaderValue::from_str(&csp) {
@@ -211,52 +265,79 @@ fn without_title(head: &str) -> String {
 struct Services {
     state: AppState,
     user: Option<CurrentUser>,
-    failures: Failures,
+    reads: Reads,
 }
 
 impl PageData for Services {
     fn tracks(&self, query: ListQuery) -> BoxFuture<Result<ServedPage, ClientError>> {
-        let (state, failures) = (self.state.clone(), self.failures.clone());
+        let (state, reads) = (self.state.clone(), self.reads.clone());
         Box::pin(async move {
-            query.validate().map_err(|fields| failures.note(ApiError::invalid_fields(fields)))?;
+            query.validate().map_err(|fields| reads.note(ApiError::invalid_fields(fields)))?;
             // The page the JSON handler sends, from the same cache.
-            state.catalogue.get(&state.db, (&query).into()).await.map_err(|err| failures.note(err))
+            state.catalogue.get(&state.db, (&query).into()).await.map_err(|err| reads.note(err))
         })
     }
 
     fn account(&self) -> BoxFuture<Result<AccountData, ClientError>> {
-        let (state, failures) = (self.state.clone(), self.failures.clone());
+        let (state, reads) = (self.state.clone(), self.reads.clone());
         let user = self.user.clone();
+        reads.note_personal();
         Box::pin(async move {
-            let user = user.ok_or_else(|| failures.note(ApiError::NotAuthenticated))?;
+            let user = user.ok_or_else(|| reads.note(ApiError::NotAuthenticated))?;
             let load = async {
                 let sessions = state.sessions.list(user.account.id, &user.signed_in.reference).await?;
                 let offered = state.sessions.offered_key(&user.session).await?;
                 let two_step = two_factor::status(&state.db, &user.account, offered.as_deref()).await?;
                 Ok::<_, ApiError>(AccountData { sessions, two_step })
             };
-            load.await.map_err(|err| failures.note(err))
+            load.await.map_err(|err| reads.note(err))
         })
     }
 }
 
-/// The first failure of a page's data: the page shows its message and answers with its
-/// status (a page whose catalogue is out of reach is a 503, not a 200).
+/// What a page's data reads did that decides its answer: the first failure (the page shows
+/// its message and answers with its status: a page whose catalogue is out of reach is a
+/// 503, not a 200), and whether the page read anything of its user beyond the header's
+/// facts (then it is never kept for a next view).
 #[derive(Clone, Default)]
-struct Failures(Arc<OnceLock<StatusCode>>);
+struct Reads(Arc<ReadsInner>);
 
-impl Failures {
+#[derive(Default)]
+struct ReadsInner {
+    failure: OnceLock<StatusCode>,
+    personal: AtomicBool,
+}
+
+impl Reads {
     /// What the page shows of `error` (logged here, once, like any error answer).
     fn note(&self, error: impl Into<ApiError>) -> ClientError {
         let (status, _, body) = error.into().answer();
         // Only the first counts; later ones are shown but do not change the status.
-        let _ = self.0.set(status);
+        let _ = self.0.failure.set(status);
         ClientError::Api { status: status.as_u16(), body }
     }
 
-    fn status(&self) -> Option<StatusCode> {
-        self.0.get().copied()
+    fn failure(&self) -> Option<StatusCode> {
+        self.0.failure.get().copied()
     }
+
+    fn note_personal(&self) {
+        self.0.personal.store(true, Ordering::Relaxed);
+    }
+
+    fn is_personal(&self) -> bool {
+        self.0.personal.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether a rendered page can be kept: a plain 200 whose data read nothing personal, with
+/// no header of its own but its type (leptos adds others for redirects and the like).
+fn is_keepable(response: &Response, reads: &Reads) -> bool {
+    response.status() == StatusCode::OK
+        && reads.failure().is_none()
+        && !reads.is_personal()
+        && response.headers().len() == 1
+        && response.headers().contains_key(header::CONTENT_TYPE)
 }
 
 #[cfg(test)]

@@ -41,11 +41,13 @@ impl Application {
         let redis = db::redis::open(&config.database.session_store).await?;
         let store = Store::open(&session_db, &config.database.session_store, redis.clone()).await?;
         let counters = Counters::new(redis.map(|pool| (pool, config.database.redis_key_prefix.clone())));
+        // The catalogue's pages and the rendered pages each keep up to this.
+        let cache_bytes = config.catalogue_cache_mib.saturating_mul(1024 * 1024);
         let state = AppState::new(Components {
             throttle: LoginThrottle::new(config.throttle.clone(), counters),
             sessions: Sessions::new(session_db, store.clone(), config.session.clone()),
-            catalogue: PageCache::new(config.catalogue_cache_mib.saturating_mul(1024 * 1024)),
-            pages: config.static_dir.as_deref().map(Pages::open).transpose()?,
+            catalogue: PageCache::new(cache_bytes),
+            pages: config.static_dir.as_deref().map(|dir| Pages::open(dir, cache_bytes)).transpose()?,
             db,
             passwords: Passwords::new(&config.hashing)?,
             config,

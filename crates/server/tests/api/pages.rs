@@ -156,6 +156,51 @@ async fn the_kept_table_is_the_same_for_everyone_and_follows_each_change() {
     assert_eq!(table(&html(owner.get("/").await).await), table(&renamed));
 }
 
+/// A page is kept for the next view of it by the same viewer (see `kept_pages.rs`): each
+/// viewer still gets only their own page, whose nonce is new each time, and a change to the
+/// catalogue, to who is signed in, or to what the page reads of its user shows at once.
+#[tokio::test]
+async fn a_kept_page_goes_only_to_its_own_viewer_and_follows_each_change() {
+    let (app, _dist) = spawn_with_pages().await;
+    let (alice, _) = app.signed_in("alice", false).await;
+    let (bob, _) = app.signed_in("bob", false).await;
+    add_tracks(&alice, ["First".to_owned()]).await;
+    let who = |name: &str| format!(r#"data-testid="current-user" class="who">{name}</a>"#);
+
+    let mut nonces = std::collections::HashSet::new();
+    for _ in 0..3 {
+        for (client, name) in [(&alice, Some("alice")), (&bob, Some("bob")), (&app.api(), None)] {
+            let response = client.get("/").await;
+            let csp = response.headers()["content-security-policy"].to_str().expect("text").to_owned();
+            let page = html(response).await;
+            let nonce =
+                csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce");
+            assert!(
+                page.contains(&format!("<script nonce=\"{nonce}\">")),
+                "the page carries its CSP's nonce"
+            );
+            assert!(nonces.insert(nonce.to_owned()), "a nonce is never sent twice");
+            for other in ["alice", "bob"] {
+                assert_eq!(page.contains(&who(other)), name == Some(other), "{name:?} got: {page}");
+            }
+            assert_eq!(rows(&page), 1);
+        }
+    }
+
+    add_tracks(&bob, ["Second".to_owned()]).await;
+    assert_eq!(rows(&html(alice.get("/").await).await), 2, "the catalogue changed");
+
+    assert_eq!(alice.post("/logout").await.status(), StatusCode::OK);
+    let signed_out = html(alice.get("/").await).await;
+    assert!(!signed_out.contains("current-user"), "{signed_out}");
+
+    // The account page reads the user's sessions: rendered every time, never kept.
+    let sessions = |page: &str| page.matches(r#"data-testid="session""#).count();
+    let before = sessions(&html(bob.get("/account").await).await);
+    app.session_id_for("bob").await;
+    assert_eq!(sessions(&html(bob.get("/account").await).await), before + 1);
+}
+
 /// Overlapping first renders of a page each render or reuse its table: every one shows the
 /// catalogue as changed, and all the same table. (The requests interleave where their reads
 /// wait, so more than one may find the table not yet made and render it.)
