@@ -8,8 +8,9 @@
 //! use. A path that is not in the app's route list gets the not-found page with status 404.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::body::Body;
@@ -93,13 +94,17 @@ impl Pages {
     ) -> Response {
         let status = if self.is_page(request.uri().path()) { status } else { StatusCode::NOT_FOUND };
         let nonce = Nonce::new();
+        let reads = Reads::default();
+        let watch = SlowRender { started: Instant::now(), path: request.uri().clone(), reads: reads.clone() };
         let viewer = user.as_ref().map(|user| user.account.view());
         // Only a plain view of a page is kept: never a form post's answer.
         let plain =
             status == StatusCode::OK && address.is_none() && answer == frontend::PostAnswer::default();
         let kept = match plain.then(|| self.kept_key(request.uri(), viewer.as_ref())).flatten() {
             // A failed read keeps nothing; the page's own read of the catalogue reports it.
-            Some(key) => db::tracks::version(&state.db).await.ok().map(|version| (key, version)),
+            Some(key) => {
+                reads.counted(db::tracks::version(&state.db)).await.ok().map(|version| (key, version))
+            }
             None => None,
         };
         if let Some((key, version)) = &kept
@@ -109,7 +114,6 @@ impl Pages {
             response.headers_mut().insert(header::CONTENT_TYPE, page.content_type());
             return self.finish(response, &nonce);
         }
-        let reads = Reads::default();
         let render = ServerRender {
             user: viewer.clone(),
             answer,
@@ -128,6 +132,7 @@ impl Pages {
             shell(Arc::clone(&head), address.clone())
         });
         let mut response = handler(request).await;
+        drop(watch);
         if !response.status().is_redirection() {
             // A page that rendered fine but whose data failed answers with that failure.
             let failed = reads.failure().filter(|_| status == StatusCode::OK);
@@ -274,7 +279,8 @@ impl PageData for Services {
         Box::pin(async move {
             query.validate().map_err(|fields| reads.note(ApiError::invalid_fields(fields)))?;
             // The page the JSON handler sends, from the same cache.
-            state.catalogue.get(&state.db, (&query).into()).await.map_err(|err| reads.note(err))
+            let page = reads.counted(state.catalogue.get(&state.db, (&query).into())).await;
+            page.map_err(|err| reads.note(err))
         })
     }
 
@@ -290,7 +296,7 @@ impl PageData for Services {
                 let two_step = two_factor::status(&state.db, &user.account, offered.as_deref()).await?;
                 Ok::<_, ApiError>(AccountData { sessions, two_step })
             };
-            load.await.map_err(|err| reads.note(err))
+            reads.counted(load).await.map_err(|err| reads.note(err))
         })
     }
 }
@@ -306,6 +312,9 @@ struct Reads(Arc<ReadsInner>);
 struct ReadsInner {
     failure: OnceLock<StatusCode>,
     personal: AtomicBool,
+    /// Data reads begun and ended, for [`SlowRender`]'s account of where the time went.
+    begun: AtomicU32,
+    ended: AtomicU32,
 }
 
 impl Reads {
@@ -321,12 +330,41 @@ impl Reads {
         self.0.failure.get().copied()
     }
 
+    /// Runs a data read, counted.
+    async fn counted<T>(&self, read: impl Future<Output = T>) -> T {
+        self.0.begun.fetch_add(1, Ordering::Relaxed);
+        let result = read.await;
+        self.0.ended.fetch_add(1, Ordering::Relaxed);
+        result
+    }
+
     fn note_personal(&self) {
         self.0.personal.store(true, Ordering::Relaxed);
     }
 
     fn is_personal(&self) -> bool {
         self.0.personal.load(Ordering::Relaxed)
+    }
+}
+
+/// Logs a render that took more than a second, or never ended (a request timeout drops it),
+/// with how many of its data reads had ended: a page request in the test suite once sat
+/// inside the render for the whole request timeout, and this says whether in a read or in
+/// leptos.
+struct SlowRender {
+    started: Instant,
+    path: Uri,
+    reads: Reads,
+}
+
+impl Drop for SlowRender {
+    fn drop(&mut self) {
+        let took = self.started.elapsed();
+        if took > Duration::from_secs(1) {
+            let (begun, ended) =
+                (self.reads.0.begun.load(Ordering::Relaxed), self.reads.0.ended.load(Ordering::Relaxed));
+            tracing::warn!(took_ms = took.as_millis(), path = %self.path, data_reads_begun = begun, data_reads_ended = ended, "a page took over a second to render");
+        }
     }
 }
 
