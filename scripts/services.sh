@@ -17,7 +17,14 @@ start_services() {
   chmod 755 "$SERVICES_DIR"
   say "Starting private PostgreSQL and Redis servers on loopback"
   cargo build --locked --quiet -p services
-  eval "$(target/debug/tracklist-services start "$SERVICES_DIR")"
+  # Not `eval "$(…)"` alone: that would swallow a failed start (a port already taken, say),
+  # and the PostgreSQL pass would then quietly run on SQLite again.
+  local exports
+  exports=$(target/debug/tracklist-services start "$SERVICES_DIR") || {
+    echo "could not start PostgreSQL and Redis (see above)" >&2
+    exit 1
+  }
+  eval "$exports"
 }
 
 # What the servers said, and the disk they had: for a failed pass, whose tests only see

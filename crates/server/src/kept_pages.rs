@@ -14,8 +14,9 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::http::HeaderValue;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use shared::User;
@@ -125,12 +126,14 @@ impl Page {
         Self { parts: parts.into(), content_type }
     }
 
-    pub fn content_type(&self) -> HeaderValue {
-        self.content_type.clone()
+    /// The page as a response, with `nonce` wherever its own was.
+    pub fn response(&self, nonce: &str) -> Response {
+        let mut response = Response::new(Body::from(self.with_nonce(nonce)));
+        response.headers_mut().insert(header::CONTENT_TYPE, self.content_type.clone());
+        response
     }
 
-    /// The page's body with `nonce` wherever its own was.
-    pub fn with_nonce(&self, nonce: &str) -> Bytes {
+    fn with_nonce(&self, nonce: &str) -> Bytes {
         let length = self.parts.iter().map(Bytes::len).sum::<usize>() + nonce.len() * (self.parts.len() - 1);
         let mut body = Vec::with_capacity(length);
         for (n, part) in self.parts.iter().enumerate() {

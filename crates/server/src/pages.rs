@@ -95,7 +95,8 @@ impl Pages {
         let status = if self.is_page(request.uri().path()) { status } else { StatusCode::NOT_FOUND };
         let nonce = Nonce::new();
         let reads = Reads::default();
-        let watch = SlowRender { started: Instant::now(), path: request.uri().clone(), reads: reads.clone() };
+        let _watch =
+            SlowRender { started: Instant::now(), path: request.uri().clone(), reads: reads.clone() };
         let viewer = user.as_ref().map(|user| user.account.view());
         // Only a plain view of a page is kept: never a form post's answer.
         let plain =
@@ -107,12 +108,10 @@ impl Pages {
             }
             None => None,
         };
-        if let Some((key, version)) = &kept
-            && let Some(page) = self.kept.get(key, viewer.as_ref(), *version)
+        if let Some(page) =
+            kept.as_ref().and_then(|(key, version)| self.kept.get(key, viewer.as_ref(), *version))
         {
-            let mut response = Response::new(Body::from(page.with_nonce(&nonce.to_string())));
-            response.headers_mut().insert(header::CONTENT_TYPE, page.content_type());
-            return self.finish(response, &nonce);
+            return self.finish(page.response(&nonce.to_string()), &nonce);
         }
         let render = ServerRender {
             user: viewer.clone(),
@@ -132,30 +131,42 @@ impl Pages {
             shell(Arc::clone(&head), address.clone())
         });
         let mut response = handler(request).await;
-        drop(watch);
         if !response.status().is_redirection() {
             // A page that rendered fine but whose data failed answers with that failure.
             let failed = reads.failure().filter(|_| status == StatusCode::OK);
             *response.status_mut() = failed.unwrap_or(status);
         }
-        match kept {
+        let response = match kept {
             Some((key, version)) if is_keepable(&response, &reads) => {
-                let (parts, body) = response.into_parts();
-                let body = match axum::body::to_bytes(body, usize::MAX).await {
-                    Ok(body) => body,
-                    Err(err) => {
-                        return ApiError::Internal(anyhow::anyhow!("rendering the page: {err}"))
-                            .into_response();
-                    }
-                };
-                if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
-                    let page = kept_pages::Page::new(&body, &nonce.to_string(), content_type.clone());
-                    self.kept.keep(key, viewer, version, page);
-                }
-                self.finish(Response::from_parts(parts, Body::from(body)), &nonce)
+                self.keep(response, key, viewer, version, &nonce).await
             }
-            _ => self.finish(response, &nonce),
+            _ => response,
+        };
+        self.finish(response, &nonce)
+    }
+
+    /// Keeps the rendered `response` for the next view by `viewer` at catalogue `version`,
+    /// and hands it back whole.
+    async fn keep(
+        &self,
+        response: Response,
+        key: kept_pages::Key,
+        viewer: Option<User>,
+        version: i64,
+        nonce: &Nonce,
+    ) -> Response {
+        let (parts, body) = response.into_parts();
+        let body = match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(body) => body,
+            Err(err) => {
+                return ApiError::Internal(anyhow::anyhow!("rendering the page: {err}")).into_response();
+            }
+        };
+        if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
+            let page = kept_pages::Page::new(&body, &nonce.to_string(), content_type.clone());
+            self.kept.keep(key, viewer, version, page);
         }
+        Response::from_parts(parts, Body::from(body))
     }
 
     /// The key a plain view of `uri` by `viewer` is kept under, when keeping is on.
