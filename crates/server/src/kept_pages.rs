@@ -118,7 +118,8 @@ impl Page {
     pub fn new(body: &Bytes, nonce: &str, content_type: HeaderValue) -> Self {
         let mut parts = Vec::new();
         let mut rest = body.clone();
-        while let Some(at) = memchr::memmem::find(&rest, nonce.as_bytes()) {
+        // (An empty nonce would be found everywhere, and forever.)
+        while let Some(at) = memchr::memmem::find(&rest, nonce.as_bytes()).filter(|_| !nonce.is_empty()) {
             parts.push(rest.split_to(at));
             let _nonce = rest.split_to(nonce.len());
         }
@@ -168,6 +169,7 @@ mod tests {
             )
         );
         assert_eq!(page(b"no nonce", "AAAA").with_nonce("b"), "no nonce");
+        assert_eq!(page(b"an empty one", "").with_nonce("b"), "an empty one");
     }
 
     #[test]
