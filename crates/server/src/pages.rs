@@ -83,6 +83,9 @@ impl Pages {
     /// With `address` (a response to a request to another address, a form post's), the page
     /// first sets the browser's address to it, the page's own, so that hydration routes to
     /// the page that was rendered, and a reload asks for that page rather than posting again.
+    /// A plain view (200, no form post to answer) is sent as kept when the same viewer was
+    /// shown it at the catalogue's current version, and kept for the next one otherwise
+    /// (see [`kept_pages`]).
     pub async fn render(
         &self,
         state: AppState,
