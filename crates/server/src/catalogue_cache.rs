@@ -72,11 +72,19 @@ impl PageCache {
     /// The page: the kept copy if it was read at the catalogue's current version, otherwise
     /// read now (and kept).
     pub async fn get(&self, db: &Db, page: Page) -> Result<ServedPage> {
-        let Some(cache) = &self.0 else { return encode(&db::tracks::list(db, &page).await?) };
+        if self.0.is_none() {
+            return encode(&db::tracks::list(db, &page).await?);
+        }
         // The version first, the rows second: rows are then never older than the version
         // they are kept under. (The other way round, a change committed in between would
         // leave old rows kept under the new version, served until the next change.)
-        let version = db::tracks::version(db).await?;
+        self.get_at(db, page, db::tracks::version(db).await?).await
+    }
+
+    /// [`get`](Self::get) for a caller that has just read the catalogue's `version` itself
+    /// (a rendered page, which keeps itself under that version too): one read, not two.
+    pub async fn get_at(&self, db: &Db, page: Page, version: i64) -> Result<ServedPage> {
+        let Some(cache) = &self.0 else { return encode(&db::tracks::list(db, &page).await?) };
         if let Some(kept) = cache.pages.get(&page).filter(|kept| kept.version == version) {
             metrics::page_cache("hit");
             return Ok(kept.page);

@@ -95,6 +95,11 @@ impl KeptPages {
         self.0.is_some()
     }
 
+    /// How many pages are kept.
+    pub fn count(&self) -> usize {
+        self.0.as_ref().map_or(0, |cache| cache.len())
+    }
+
     /// The page kept for `key` at catalogue `version`, if it was rendered for `user`.
     pub fn get(&self, key: &Key, user: Option<&User>, version: i64) -> Option<Page> {
         let kept =

@@ -70,6 +70,11 @@ impl Pages {
         }
     }
 
+    /// How many rendered pages are kept for a next view.
+    pub fn kept_pages(&self) -> usize {
+        self.kept.count()
+    }
+
     /// Whether `path` is one of the app's pages.
     pub fn is_page(&self, path: &str) -> bool {
         self.paths.contains(path)
@@ -119,7 +124,12 @@ impl Pages {
         let render = ServerRender {
             user: viewer.clone(),
             answer,
-            data: Arc::new(Services { state, user, reads: reads.clone() }),
+            data: Arc::new(Services {
+                state,
+                user,
+                version: kept.as_ref().map(|(_, version)| *version),
+                reads: reads.clone(),
+            }),
         };
         let context = {
             let nonce = nonce.clone();
@@ -284,16 +294,22 @@ fn without_title(head: &str) -> String {
 struct Services {
     state: AppState,
     user: Option<CurrentUser>,
+    /// The catalogue version this request already read (to keep the page under it).
+    version: Option<i64>,
     reads: Reads,
 }
 
 impl PageData for Services {
     fn tracks(&self, query: ListQuery) -> BoxFuture<Result<ServedPage, ClientError>> {
-        let (state, reads) = (self.state.clone(), self.reads.clone());
+        let (state, reads, version) = (self.state.clone(), self.reads.clone(), self.version);
         Box::pin(async move {
             query.validate().map_err(|fields| reads.note(ApiError::invalid_fields(fields)))?;
             // The page the JSON handler sends, from the same cache.
-            let page = reads.counted(state.catalogue.get(&state.db, (&query).into())).await;
+            let page = (&query).into();
+            let page = match version {
+                Some(version) => reads.counted(state.catalogue.get_at(&state.db, page, version)).await,
+                None => reads.counted(state.catalogue.get(&state.db, page)).await,
+            };
             page.map_err(|err| reads.note(err))
         })
     }

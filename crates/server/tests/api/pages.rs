@@ -186,6 +186,8 @@ async fn a_kept_page_goes_only_to_its_own_viewer_and_follows_each_change() {
             assert_eq!(rows(&page), 1);
         }
     }
+    let kept = || app.state.pages.as_ref().expect("pages").kept_pages();
+    assert_eq!(kept(), 3, "one page kept per viewer, the one its repeat views were sent from");
 
     add_tracks(&bob, ["Second".to_owned()]).await;
     assert_eq!(rows(&html(alice.get("/").await).await), 2, "the catalogue changed");
@@ -196,9 +198,11 @@ async fn a_kept_page_goes_only_to_its_own_viewer_and_follows_each_change() {
 
     // The account page reads the user's sessions: rendered every time, never kept.
     let sessions = |page: &str| page.matches(r#"data-testid="session""#).count();
+    let kept_before_account = kept();
     let before = sessions(&html(bob.get("/account").await).await);
     app.session_id_for("bob").await;
     assert_eq!(sessions(&html(bob.get("/account").await).await), before + 1);
+    assert_eq!(kept(), kept_before_account, "the account page is not kept");
 }
 
 /// Overlapping first renders of a page each render or reuse its table: every one shows the
