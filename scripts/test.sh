@@ -20,13 +20,14 @@ cargo test --locked --workspace -- --skip faults::
 start_services
 trap stop_services EXIT
 say "API suite again on PostgreSQL with sessions in Redis, plus scale-out and fault tests"
-cargo test --locked -p server --test api || { show_service_logs; exit 1; }
+# `--workspace` as above: the same features for every dependency, so nothing is built twice.
+cargo test --locked --workspace --test api || { show_service_logs; exit 1; }
 say "Checking that shared compiles for wasm32"
 wasm_cargo build --locked --target wasm32-unknown-unknown -p shared
 say "Checking the client-rendered build trunk serve uses (csr)"
 wasm_cargo check --locked --target wasm32-unknown-unknown -p frontend --features csr
 build_spa
-cargo build --locked -p server
+# The schemathesis and browser runs start target/debug/tracklist, which the test build made.
 say "API fuzzing: schemathesis against /openapi.json, signed in, no 5xx allowed"
 scripts/fuzz-api.sh
 say "Browser tests (screenshots in screenshots/)"
