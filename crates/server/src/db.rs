@@ -7,6 +7,7 @@
 pub mod counters;
 pub mod devices;
 pub mod links;
+mod pg_readers;
 mod readers;
 pub mod redis;
 pub mod sessions;
@@ -22,8 +23,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection, PgPool, SqlitePool};
 
+pub use self::pg_readers::PgReaders;
 pub use self::readers::Readers;
 use self::shared_reads::SharedReads;
 
@@ -40,13 +42,42 @@ fn session_reader_count() -> usize {
     std::thread::available_parallelism().map_or(4, |cores| cores.get() + 1)
 }
 
+/// PostgreSQL connections per instance: as many again for the hot reads (`pg_readers`).
+const POSTGRES_CONNECTIONS: u32 = 16;
+/// The same for the session loads of signed-in requests (see [`Db::session_budget`]).
+const SESSION_POSTGRES_CONNECTIONS: u32 = 4;
+
+/// A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// sqlx pings every pooled connection before handing it out, by default: a second round trip
+/// for every query. One that answered a query a moment ago is alive, so only a connection
+/// idle for a while (when PostgreSQL may have restarted or a firewall dropped it) is checked.
+/// A connection that died under load anyway fails its query, is closed, and the next request
+/// gets a new one.
+fn postgres_pool(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_WHEN_IDLE_FOR {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// A connection pool to the configured engine.
 #[derive(Debug, Clone)]
 pub enum Db {
     /// `readers` serve the hot reads (the catalogue, session loads); the rest goes through `pool`.
     Sqlite { pool: SqlitePool, readers: Readers },
-    /// `versions` batches the catalogue version reads of concurrent requests.
-    Postgres { pool: PgPool, versions: Arc<SharedReads> },
+    /// `readers` serve the hot reads; `versions` batches the catalogue version reads of
+    /// concurrent requests.
+    Postgres { pool: PgPool, readers: PgReaders, versions: Arc<SharedReads> },
 }
 
 /// What a query can fail with.
@@ -101,17 +132,16 @@ impl Db {
         let db = if is_postgres(database_url) {
             let options =
                 PgConnectOptions::from_str(database_url).context("invalid PostgreSQL --database-url")?;
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(options)
+            let pool = postgres_pool(POSTGRES_CONNECTIONS)
+                .connect_with(options.clone())
                 .await
                 .context("cannot connect to PostgreSQL")?;
             sqlx::migrate!("./migrations/postgres")
                 .run(&pool)
                 .await
                 .context("cannot migrate the database")?;
-            Self::Postgres { pool, versions: Arc::default() }
+            let readers = PgReaders::new(options, POSTGRES_CONNECTIONS as usize, ACQUIRE_TIMEOUT)?;
+            Self::Postgres { pool, readers, versions: Arc::default() }
         } else {
             // The readers open the file by name; and a server that forgets every account
             // and track at exit is a mistake worth catching.
@@ -154,12 +184,12 @@ impl Db {
                 let readers = Readers::open(options.get_filename(), session_reader_count(), ACQUIRE_TIMEOUT)?;
                 Self::Sqlite { pool: pool.clone(), readers }
             }
-            Self::Postgres { pool, versions } => {
-                let pool = PgPoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_lazy_with((*pool.connect_options()).clone());
-                Self::Postgres { pool, versions: versions.clone() }
+            Self::Postgres { pool, versions, .. } => {
+                let options = (*pool.connect_options()).clone();
+                let readers =
+                    PgReaders::new(options.clone(), SESSION_POSTGRES_CONNECTIONS as usize, ACQUIRE_TIMEOUT)?;
+                let pool = postgres_pool(SESSION_POSTGRES_CONNECTIONS).connect_lazy_with(options);
+                Self::Postgres { pool, readers, versions: versions.clone() }
             }
         })
     }
@@ -182,4 +212,19 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// Whether `err` means the database is out of reach (rather than the query being wrong).
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+        || is_ending_connection(err)
+}
+
+/// Whether `err` is PostgreSQL ending the connection it came on: SQLSTATE class 08
+/// (connection exception) or 57 (operator intervention: a shutdown or restart, an
+/// administrator's `pg_terminate_backend`, a cancelled statement).
+fn is_ending_connection(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db)
+        if db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57")))
+}
+
+/// Whether the connection `err` came on may be unusable: anything but an answer the database
+/// gave to the query itself (a constraint, a syntax error), which leaves it as it was.
+pub fn may_break_connection(err: &sqlx::Error) -> bool {
+    !matches!(err, sqlx::Error::Database(_)) || is_ending_connection(err)
 }

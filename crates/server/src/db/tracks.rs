@@ -77,22 +77,29 @@ pub async fn list(db: &Db, page: &Page) -> db::Result<Vec<Track>> {
             None => readers.slow(move |conn| sqlite::page(conn, limit, skip)).await,
             Some(term) => readers.slow(move |conn| sqlite::search(conn, limit, skip, &term)).await,
         },
-        Db::Postgres { pool, .. } => Ok(match term {
-            None => sqlx::query(PAGE).bind(limit).bind(skip).try_map(track_row).fetch_all(pool).await?,
-            // Not a cached prepared statement: PostgreSQL may settle on one generic plan for
-            // it, and no plan suits every term (a rare one wants the trigram index, a common
-            // one a walk in id order that stops after a page).
-            Some(term) => {
-                sqlx::query(SUBSTRING)
-                    .persistent(false)
-                    .bind(limit)
-                    .bind(skip)
-                    .bind(like_pattern(&term))
-                    .try_map(track_row)
-                    .fetch_all(pool)
-                    .await?
-            }
-        }),
+        Db::Postgres { readers, .. } => {
+            let mut reader = readers.get().await?;
+            let connection = reader.connection();
+            let read = match term {
+                None => {
+                    sqlx::query(PAGE).bind(limit).bind(skip).try_map(track_row).fetch_all(connection).await
+                }
+                // Not a cached prepared statement: PostgreSQL may settle on one generic plan
+                // for it, and no plan suits every term (a rare one wants the trigram index, a
+                // common one a walk in id order that stops after a page).
+                Some(term) => {
+                    sqlx::query(SUBSTRING)
+                        .persistent(false)
+                        .bind(limit)
+                        .bind(skip)
+                        .bind(like_pattern(&term))
+                        .try_map(track_row)
+                        .fetch_all(connection)
+                        .await
+                }
+            };
+            reader.finish(read)
+        }
     }
 }
 
@@ -114,15 +121,22 @@ pub(super) async fn read_version(db: &Db) -> db::Result<i64> {
         Db::Sqlite { readers, .. } => {
             readers.quick(|conn| conn.prepare_cached(SQL)?.query_row([], |row| row.get(0))).await
         }
-        Db::Postgres { pool, .. } => Ok(sqlx::query_scalar(SQL).fetch_one(pool).await?),
+        Db::Postgres { readers, .. } => {
+            let mut reader = readers.get().await?;
+            let read = sqlx::query_scalar(SQL).fetch_one(reader.connection()).await;
+            reader.finish(read)
+        }
     }
 }
 
 pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
     match db {
         Db::Sqlite { readers, .. } => readers.quick(move |conn| sqlite::by_id(conn, id)).await,
-        Db::Postgres { pool, .. } => {
-            Ok(sqlx::query(BY_ID).bind(id).try_map(track_row).fetch_optional(pool).await?)
+        Db::Postgres { readers, .. } => {
+            let mut reader = readers.get().await?;
+            let read =
+                sqlx::query(BY_ID).bind(id).try_map(track_row).fetch_optional(reader.connection()).await;
+            reader.finish(read)
         }
     }
 }

@@ -70,8 +70,14 @@ pub async fn find_by_session(db: &Db, reference: &str, session_id: &str) -> supe
                 })
                 .await
         }
-        Db::Postgres { pool, .. } => {
-            Ok(sqlx::query_as(SQL).bind(reference).bind(session_id).fetch_optional(pool).await?)
+        Db::Postgres { readers, .. } => {
+            let mut reader = readers.get().await?;
+            let read = sqlx::query_as(SQL)
+                .bind(reference)
+                .bind(session_id)
+                .fetch_optional(reader.connection())
+                .await;
+            reader.finish(read)
         }
     }
 }

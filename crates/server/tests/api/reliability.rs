@@ -1,11 +1,14 @@
 //! Probes, restarts and concurrency, on whichever backends the suite runs against.
 
+use std::time::Duration;
+
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 use tracklist::db::Db;
 
-use crate::helpers::{TestApp, futures_join_all};
+use crate::helpers::{Backend, TestApp, futures_join_all};
+use crate::services::skip;
 
 #[tokio::test]
 async fn healthz_is_ok_and_readyz_checks_the_backends() {
@@ -203,5 +206,69 @@ async fn signed_in_requests_do_not_wait_behind_slow_catalogue_reads() {
     assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "{:?}", started.elapsed());
     for read in slow_reads {
         read.await.expect("the slow read");
+    }
+}
+
+/// Ends every connection the server holds to its PostgreSQL database, as a restart of
+/// PostgreSQL, an administrator or a proxy's idle timeout would.
+async fn end_the_servers_postgres_connections(app: &TestApp) {
+    let database = sqlx::PgPool::connect(&app.config().database.database_url).await.expect("connected");
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()) AS ended",
+    )
+    .fetch_one(&database)
+    .await
+    .expect("terminated");
+    database.close().await;
+    assert!(ended > 0, "the server had connections to end");
+}
+
+/// The hot reads hold PostgreSQL connections of their own (`db::pg_readers`), which sqlx's
+/// pool no longer checks. When PostgreSQL ends them, reads must come back by themselves: a
+/// connection idle for a while is checked before it is used, and one that failed is replaced,
+/// its failure answered 503 (try again), never 500.
+#[tokio::test]
+async fn reads_recover_by_themselves_when_postgresql_ends_the_servers_connections() {
+    if !matches!(Backend::current(), Backend::Postgres | Backend::PostgresRedis) {
+        return skip(
+            "reads_recover_by_themselves_when_postgresql_ends_the_servers_connections",
+            "needs TRACKLIST_TEST_POSTGRES (scripts/test.sh sets it)",
+        );
+    }
+    let app = TestApp::spawn().await;
+    app.create_user("alice", false).await;
+    let session = app.session_id_for("alice").await;
+    let api = app.api_with_session(&session);
+    let created = api.post_json("/tracks", &json!({"title": "Beat It", "artist": "Michael Jackson"})).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<Value>().await.expect("JSON")["id"].clone();
+    let track = format!("/tracks/{id}");
+    let reads = ["/tracks?limit=5", "/tracks?q=beat", track.as_str(), "/users/me"];
+    for path in reads {
+        assert_eq!(api.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+
+    end_the_servers_postgres_connections(&app).await;
+    // Idle for longer than the check's threshold (a second): every read works at once.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for path in reads {
+        assert_eq!(api.get(path).await.status(), StatusCode::OK, "{path} after an idle spell");
+    }
+
+    end_the_servers_postgres_connections(&app).await;
+    // Straight away: a read on an ended connection may fail, with 503, and that connection
+    // is replaced; within a few reads every read works again.
+    let mut statuses = Vec::new();
+    let mut consecutive_ok = 0;
+    while consecutive_ok < 2 * reads.len() {
+        let status = api.get(reads[statuses.len() % reads.len()]).await.status();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::SERVICE_UNAVAILABLE,
+            "{status} after {statuses:?}"
+        );
+        consecutive_ok = if status == StatusCode::OK { consecutive_ok + 1 } else { 0 };
+        statuses.push(status.as_u16());
+        assert!(statuses.len() <= 60, "reads did not recover: {statuses:?}");
     }
 }
