@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, PgPool, SqlitePool};
 
@@ -42,9 +42,11 @@ fn session_reader_count() -> usize {
     std::thread::available_parallelism().map_or(4, |cores| cores.get() + 1)
 }
 
-/// PostgreSQL connections per instance: as many again for the hot reads (`pg_readers`).
+/// Each instance's PostgreSQL connections: at most this many in sqlx's pool (the writes and
+/// the other reads) and as many again for the hot reads (`pg_readers`), opened as needed.
 const POSTGRES_CONNECTIONS: u32 = 16;
-/// The same for the session loads of signed-in requests (see [`Db::session_budget`]).
+/// The same for the session loads of signed-in requests (see [`Db::session_budget`]): at
+/// most 2 × (16 + 4) = 40 connections per instance in all.
 const SESSION_POSTGRES_CONNECTIONS: u32 = 4;
 
 /// A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
@@ -219,12 +221,13 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
 /// (connection exception) or 57 (operator intervention: a shutdown or restart, an
 /// administrator's `pg_terminate_backend`, a cancelled statement).
 fn is_ending_connection(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db)
-        if db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57")))
+    let sqlx::Error::Database(err) = err else { return false };
+    err.try_downcast_ref::<PgDatabaseError>()
+        .is_some_and(|err| err.code().starts_with("08") || err.code().starts_with("57"))
 }
 
 /// Whether the connection `err` came on may be unusable: anything but an answer the database
 /// gave to the query itself (a constraint, a syntax error), which leaves it as it was.
-pub fn may_break_connection(err: &sqlx::Error) -> bool {
+fn may_break_connection(err: &sqlx::Error) -> bool {
     !matches!(err, sqlx::Error::Database(_)) || is_ending_connection(err)
 }

@@ -224,15 +224,16 @@ async fn end_the_servers_postgres_connections(app: &TestApp) {
     assert!(ended > 0, "the server had connections to end");
 }
 
-/// The hot reads hold PostgreSQL connections of their own (`db::pg_readers`), which sqlx's
-/// pool no longer checks. When PostgreSQL ends them, reads must come back by themselves: a
-/// connection idle for a while is checked before it is used, and one that failed is replaced,
-/// its failure answered 503 (try again), never 500.
+/// Neither the hot reads' connections (`db::pg_readers`) nor sqlx's pool check a connection
+/// before every use any more. When PostgreSQL ends them, requests must come back by
+/// themselves: a connection idle for a while is checked before it is used, and one that
+/// failed is replaced, its failure answered 503 (try again), never 500, and no write lost or
+/// made twice.
 #[tokio::test]
-async fn reads_recover_by_themselves_when_postgresql_ends_the_servers_connections() {
+async fn requests_recover_by_themselves_when_postgresql_ends_the_servers_connections() {
     if !matches!(Backend::current(), Backend::Postgres | Backend::PostgresRedis) {
         return skip(
-            "reads_recover_by_themselves_when_postgresql_ends_the_servers_connections",
+            "requests_recover_by_themselves_when_postgresql_ends_the_servers_connections",
             "needs TRACKLIST_TEST_POSTGRES (scripts/test.sh sets it)",
         );
     }
@@ -250,11 +251,13 @@ async fn reads_recover_by_themselves_when_postgresql_ends_the_servers_connection
     }
 
     end_the_servers_postgres_connections(&app).await;
-    // Idle for longer than the check's threshold (a second): every read works at once.
+    // Idle for longer than the check's threshold (a second): every request works at once.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     for path in reads {
         assert_eq!(api.get(path).await.status(), StatusCode::OK, "{path} after an idle spell");
     }
+    let thriller = json!({"title": "Thriller", "artist": "Michael Jackson"});
+    assert_eq!(api.post_json("/tracks", &thriller).await.status(), StatusCode::CREATED);
 
     end_the_servers_postgres_connections(&app).await;
     // Straight away: a read on an ended connection may fail, with 503, and that connection
@@ -271,4 +274,27 @@ async fn reads_recover_by_themselves_when_postgresql_ends_the_servers_connection
         statuses.push(status.as_u16());
         assert!(statuses.len() <= 60, "reads did not recover: {statuses:?}");
     }
+
+    end_the_servers_postgres_connections(&app).await;
+    // The same for a write, through sqlx's pool: until one is acknowledged, each attempt
+    // fails with 503 and is not made.
+    let bad = json!({"title": "Bad", "artist": "Michael Jackson"});
+    let mut statuses = Vec::new();
+    loop {
+        let status = api.post_json("/tracks", &bad).await.status();
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::SERVICE_UNAVAILABLE,
+            "{status} after {statuses:?}"
+        );
+        statuses.push(status.as_u16());
+        if status == StatusCode::CREATED {
+            break;
+        }
+        assert!(statuses.len() <= 20, "writes did not recover: {statuses:?}");
+    }
+    // Read from the database itself: the server's other connections may still be ended ones.
+    let database = sqlx::PgPool::connect(&app.config().database.database_url).await.expect("connected");
+    let titles: Vec<String> =
+        sqlx::query_scalar("SELECT title FROM tracks ORDER BY id").fetch_all(&database).await.expect("read");
+    assert_eq!(titles, ["Beat It", "Thriller", "Bad"], "each acknowledged write once, no other");
 }
