@@ -77,29 +77,30 @@ pub async fn list(db: &Db, page: &Page) -> db::Result<Vec<Track>> {
             None => readers.slow(move |conn| sqlite::page(conn, limit, skip)).await,
             Some(term) => readers.slow(move |conn| sqlite::search(conn, limit, skip, &term)).await,
         },
-        Db::Postgres { readers, .. } => {
-            let mut reader = readers.get().await?;
-            let connection = reader.connection();
-            let read = match term {
-                None => {
-                    sqlx::query(PAGE).bind(limit).bind(skip).try_map(track_row).fetch_all(connection).await
-                }
-                // Not a cached prepared statement: PostgreSQL may settle on one generic plan
-                // for it, and no plan suits every term (a rare one wants the trigram index, a
-                // common one a walk in id order that stops after a page).
-                Some(term) => {
-                    sqlx::query(SUBSTRING)
-                        .persistent(false)
-                        .bind(limit)
-                        .bind(skip)
-                        .bind(like_pattern(&term))
-                        .try_map(track_row)
-                        .fetch_all(connection)
-                        .await
-                }
-            };
-            reader.finish(read)
-        }
+        Db::Postgres { pool, readers, .. } => match term {
+            None => {
+                let mut reader = readers.get().await?;
+                let read = sqlx::query(PAGE)
+                    .bind(limit)
+                    .bind(skip)
+                    .try_map(track_row)
+                    .fetch_all(reader.connection())
+                    .await;
+                reader.finish(read)
+            }
+            // Through sqlx's pool, not the readers, whose connections reuse one plan per
+            // statement: no plan suits every term (a rare one wants the trigram index, a
+            // common one a walk in id order that stops after a page), so each search is
+            // planned for its term (an unnamed statement).
+            Some(term) => Ok(sqlx::query(SUBSTRING)
+                .persistent(false)
+                .bind(limit)
+                .bind(skip)
+                .bind(like_pattern(&term))
+                .try_map(track_row)
+                .fetch_all(pool)
+                .await?),
+        },
     }
 }
 
