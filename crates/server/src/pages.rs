@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -143,7 +144,7 @@ impl Pages {
         let handler = leptos_axum::render_app_async_with_context(context, move || {
             shell(Arc::clone(&head), address.clone())
         });
-        let mut response = handler(request).await;
+        let mut response = repolled(handler(request), &reads).await;
         if !response.status().is_redirection() {
             // A page that rendered fine but whose data failed answers with that failure.
             let failed = reads.failure().filter(|_| status == StatusCode::OK);
@@ -398,6 +399,42 @@ impl Drop for SlowRender {
     }
 }
 
+/// How often a render that waits is polled again whether or not it was woken.
+const REPOLL_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs `render`, polling it again every [`REPOLL_EVERY`] while it waits, besides whenever
+/// it is woken.
+///
+/// A render waits on its data reads through leptos's resources, which wake it when a read
+/// ends. Twice in the PostgreSQL test pass (never on SQLite, whose reads finish without
+/// waiting), a page request sat until the request time limit, the second time one of a
+/// sequence of single page requests. That looks like a wake-up lost in the reactive graph;
+/// it was never reproduced on demand (hundreds of rounds). Polling again finds a read that
+/// ended and goes on, so a lost wake-up costs at most a second instead of the request, and
+/// is logged with the reads' counts. A render that never waits never sees the timer.
+async fn repolled<F: Future>(render: F, reads: &Reads) -> F::Output {
+    let mut render = std::pin::pin!(render);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + REPOLL_EVERY, REPOLL_EVERY);
+    loop {
+        tokio::select! {
+            biased;
+            output = &mut render => return output,
+            _ = tick.tick() => {}
+        }
+        let polled = std::future::poll_fn(|cx| Poll::Ready(render.as_mut().poll(cx))).await;
+        if let Poll::Ready(output) = polled {
+            let (begun, ended) =
+                (reads.0.begun.load(Ordering::Relaxed), reads.0.ended.load(Ordering::Relaxed));
+            tracing::warn!(
+                data_reads_begun = begun,
+                data_reads_ended = ended,
+                "a page's render was ready when polled on the timer: a wake-up was lost or late"
+            );
+            return output;
+        }
+    }
+}
+
 /// Whether a rendered page can be kept: a plain 200 whose data read nothing personal, with
 /// no header of its own but its type (leptos adds others for redirects and the like).
 fn is_keepable(response: &Response, reads: &Reads) -> bool {
@@ -410,7 +447,39 @@ fn is_keepable(response: &Response, reads: &Reads) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{head_of, without_title};
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    use super::{Reads, head_of, repolled, without_title};
+
+    /// Ready on its second poll, but never arranges to be woken for it: a lost wake-up.
+    struct LostWakeUp(bool);
+
+    impl Future for LostWakeUp {
+        type Output = ();
+
+        fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                Poll::Ready(())
+            } else {
+                self.0 = true;
+                Poll::Pending
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_render_whose_wake_up_is_lost_still_finishes() {
+        let alone = tokio::spawn(LostWakeUp(false));
+        let repolled = tokio::spawn(async { repolled(LostWakeUp(false), &Reads::default()).await });
+
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!alone.is_finished(), "nothing polls it again: it waits for ever");
+        let finished = tokio::time::timeout(Duration::from_secs(5), repolled).await;
+        assert!(matches!(finished, Ok(Ok(()))), "polled again on the timer, it finished");
+        alone.abort();
+    }
 
     #[test]
     fn the_head_is_taken_without_its_title() {
