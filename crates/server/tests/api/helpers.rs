@@ -1,6 +1,7 @@
 //! Spawning the application and talking to it.
 
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use reqwest::header::SET_COOKIE;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
@@ -9,6 +10,8 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
 use tracklist::config::SessionStoreChoice;
 use tracklist::db::users::Account;
 use tracklist::state::AppState;
@@ -141,6 +144,7 @@ impl TestApp {
 
     /// Starts a server on exactly this configuration (a restart, or a second instance).
     pub async fn spawn_on(config: Config, scratch: Arc<Scratch>) -> Self {
+        captured_logs();
         let app = Application::build(config.clone()).await.expect("the application builds");
         let address = format!("http://{}", app.local_addr().expect("bound"));
         let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
@@ -375,4 +379,43 @@ pub async fn futures_join_all<F: std::future::Future<Output = T> + Send + 'stati
         results.push(handle.await.expect("task"));
     }
     results
+}
+
+/// Everything the servers of this test process log at INFO and above, from the first server
+/// on (the audit tests read it). Their errors, and the warnings of page renders (one that
+/// took over a second, or was ready only when polled again), also go to standard error as
+/// they happen, so that the log of a failed run says what the server saw; the many expected
+/// warnings (refused sign-ins, say) do not.
+pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let captured = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(move || Sink(sink.clone()))
+            .with_filter(LevelFilter::INFO);
+        let shown =
+            tracing_subscriber::fmt::layer().with_ansi(false).with_writer(std::io::stderr).with_filter(
+                Targets::new()
+                    .with_target("tracklist", tracing::Level::ERROR)
+                    .with_target("tracklist::pages", tracing::Level::WARN),
+            );
+        tracing_subscriber::registry().with(captured).with(shown).init();
+        logs
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
