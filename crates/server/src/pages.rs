@@ -408,9 +408,12 @@ const STALLED_AFTER: Duration = Duration::from_secs(5);
 /// made the page's resource but not started its fetch), and polling the render again does
 /// not move it (tried: every second for the request's 30 s). Running the page tests in a
 /// loop (`cargo test -p server --test api -- pages:: site::`) showed it 23 times in 78 runs,
-/// on SQLite; in full runs of the suite it had failed a test three times. A render made
-/// afresh goes through, so a stalled one is abandoned and made again, and a warning counts
-/// each time (in that loop every stalled page was then answered, 5 s late). A page's render reads nothing from the request's body (a form post was
+/// on SQLite, and not once in 57 runs with `--test-threads=1`: it needs several tokio
+/// runtimes in one process (each test has its own), which suggests leptos's global spawner
+/// (`tokio::spawn` on whatever runtime the calling thread has) sending a fetch to another
+/// test's runtime. A server has one runtime, but the cause is not proven, so a render made
+/// afresh is the guard in either place: a stalled one is abandoned and made again, and a
+/// warning counts each time (in that loop every stalled page was then answered, 5 s late). A page's render reads nothing from the request's body (a form post was
 /// read before it), so the second one gets an empty body.
 async fn retried_if_stalled<F>(render: impl Fn(Request) -> F, request: Request, reads: &Reads) -> Response
 where
