@@ -408,13 +408,14 @@ const STALLED_AFTER: Duration = Duration::from_secs(5);
 /// made the page's resource but not started its fetch), and polling the render again does
 /// not move it (tried: every second for the request's 30 s). Running the page tests in a
 /// loop (`cargo test -p server --test api -- pages:: site::`) showed it 23 times in 78 runs,
-/// on SQLite, and not once in 57 runs with `--test-threads=1`: it needs several tokio
-/// runtimes in one process (each test has its own), which suggests leptos's global spawner
-/// (`tokio::spawn` on whatever runtime the calling thread has) sending a fetch to another
-/// test's runtime. A server has one runtime, but the cause is not proven, so a render made
-/// afresh is the guard in either place: a stalled one is abandoned and made again, and a
-/// warning counts each time (in that loop every stalled page was then answered, 5 s late). A page's render reads nothing from the request's body (a form post was
-/// read before it), so the second one gets an empty body.
+/// on SQLite, with each test's server on its test's own runtime; 3 times in 83 with every
+/// test server on one shared two-thread runtime, as a real server has; and not once in 57
+/// with `--test-threads=1`. So it takes renders on several threads at once, which a server
+/// has: a race, most likely in leptos's resources, not found yet. A render made afresh goes
+/// through, so a stalled one is abandoned and made again, and a warning counts each time
+/// (in those loops every stalled page was then answered, 5 s late). A page's render reads
+/// nothing from the request's body (a form post was read before it), so the second one
+/// gets an empty body.
 async fn retried_if_stalled<F>(render: impl Fn(Request) -> F, request: Request, reads: &Reads) -> Response
 where
     F: Future<Output = Response>,

@@ -145,12 +145,16 @@ impl TestApp {
     /// Starts a server on exactly this configuration (a restart, or a second instance).
     pub async fn spawn_on(config: Config, scratch: Arc<Scratch>) -> Self {
         captured_logs();
-        let app = Application::build(config.clone()).await.expect("the application builds");
+        let app = servers()
+            .spawn(Application::build(config.clone()))
+            .await
+            .expect("the build task")
+            .expect("the application builds");
         let address = format!("http://{}", app.local_addr().expect("bound"));
         let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
         let state = app.state().clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until_stopped(async move {
+        let server = servers().spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
         Self {
@@ -379,6 +383,22 @@ pub async fn futures_join_all<F: std::future::Future<Output = T> + Send + 'stati
         results.push(handle.await.expect("task"));
     }
     results
+}
+
+/// The one runtime every test server runs on (and is built on, with its background tasks),
+/// as a real server has one. Each `#[tokio::test]` has a runtime of its own, and leptos
+/// spawns a page's data fetch on whatever runtime the rendering thread belongs to; servers
+/// on the tests' runtimes saw page renders stall (see `pages::retried_if_stalled`).
+fn servers() -> &'static tokio::runtime::Runtime {
+    static SERVERS: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    SERVERS.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-servers")
+            .enable_all()
+            .build()
+            .expect("the test servers' runtime")
+    })
 }
 
 /// Everything the servers of this test process log at INFO and above, from the first server
