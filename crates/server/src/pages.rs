@@ -360,6 +360,11 @@ impl Reads {
         self.0.failure.get().copied()
     }
 
+    /// Data reads begun and ended so far, for the warnings about slow or stalled renders.
+    fn counts(&self) -> (u32, u32) {
+        (self.0.begun.load(Ordering::Relaxed), self.0.ended.load(Ordering::Relaxed))
+    }
+
     /// Runs a data read, counted.
     async fn counted<T>(&self, read: impl Future<Output = T>) -> T {
         self.0.begun.fetch_add(1, Ordering::Relaxed);
@@ -391,8 +396,7 @@ impl Drop for SlowRender {
     fn drop(&mut self) {
         let took = self.started.elapsed();
         if took > Duration::from_secs(1) {
-            let (begun, ended) =
-                (self.reads.0.begun.load(Ordering::Relaxed), self.reads.0.ended.load(Ordering::Relaxed));
+            let (begun, ended) = self.reads.counts();
             tracing::warn!(took_ms = took.as_millis(), path = %self.path, data_reads_begun = begun, data_reads_ended = ended, "a page took over a second to render");
         }
     }
@@ -426,7 +430,7 @@ where
     {
         return response;
     }
-    let (begun, ended) = (reads.0.begun.load(Ordering::Relaxed), reads.0.ended.load(Ordering::Relaxed));
+    let (begun, ended) = reads.counts();
     tracing::warn!(
         path = %parts.uri,
         data_reads_begun = begun,

@@ -254,7 +254,11 @@ async fn requests_recover_by_themselves_when_postgresql_ends_the_servers_connect
     // Idle for longer than the check's threshold (a second): every request works at once.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     for path in reads {
-        assert_eq!(api.get(path).await.status(), StatusCode::OK, "{path} after an idle spell");
+        let response = api.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path} after an idle spell");
+        let body = response.text().await.expect("a body");
+        let expected = if path == "/users/me" { "alice" } else { "Beat It" };
+        assert!(body.contains(expected), "{path} after an idle spell: {body}");
     }
     let thriller = json!({"title": "Thriller", "artist": "Michael Jackson"});
     assert_eq!(api.post_json("/tracks", &thriller).await.status(), StatusCode::CREATED);
