@@ -93,6 +93,10 @@ pub enum Error {
     ReadersBusy,
     #[error("a read on the blocking pool failed")]
     Task(#[from] tokio::task::JoinError),
+    /// Writing a page of rows as JSON failed (`tracks::PageJson`; it writes only strings and
+    /// numbers into memory, so never in practice).
+    #[error("cannot write rows as JSON")]
+    Json(#[from] serde_json::Error),
     /// One failed read whose answer several requests share.
     #[error(transparent)]
     Shared(Arc<Error>),
@@ -108,7 +112,7 @@ impl Error {
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ),
             Self::ReadersBusy => true,
-            Self::Task(_) => false,
+            Self::Task(_) | Self::Json(_) => false,
             Self::Shared(err) => err.is_unavailable(),
         }
     }

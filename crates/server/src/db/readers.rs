@@ -52,17 +52,23 @@ impl Readers {
     /// Runs `read` on this thread: only for reads that are small whatever the catalogue's
     /// size (a page near the start, one row by id) and take microseconds, less than handing
     /// them to another thread would.
-    pub async fn quick<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Error> {
+    pub async fn quick<T, E>(&self, read: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, Error>
+    where
+        Error: From<E>,
+    {
         let connection = self.connection().await?;
         Ok(read(&connection)?)
     }
 
     /// Runs `read` on the blocking pool: for reads whose cost grows with the catalogue
     /// (searches), so that they never hold up the requests sharing this thread.
-    pub async fn slow<T: Send + 'static>(
+    pub async fn slow<T: Send + 'static, E: Send + 'static>(
         &self,
-        read: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<T, Error> {
+        read: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, Error>
+    where
+        Error: From<E>,
+    {
         let connection = self.connection().await?;
         Ok(tokio::task::spawn_blocking(move || read(&connection)).await??)
     }

@@ -1,18 +1,23 @@
 //! Queries on `tracks`.
 
+use serde::Serialize;
 use shared::{ListQuery, NewTrack, Track};
 
 use super::{Db, on_backend};
 use crate::clock::now_text;
 use crate::db;
 
-/// The one mapping from a row of [`columns!`] to a [`Track`], by position in that list, for
-/// either driver: `$get` is sqlx's `try_get` or rusqlite's `get`, and `?` turns its error
-/// into the enclosing function's. By position, not by name: rusqlite finds a named column by
-/// comparing names one by one, which for a page of 20 rows was 18% of a list request.
+/// The one mapping from a row of [`columns!`] to a [`Track`] (or a [`TrackRow`]), by position
+/// in that list, for either driver: `$get` is sqlx's `try_get`, rusqlite's `get`, or
+/// [`sqlite::Borrow::borrow`], and `?` turns its error into the enclosing function's. By
+/// position, not by name: rusqlite finds a named column by comparing names one by one, which
+/// for a page of 20 rows was 18% of a list request.
 macro_rules! track_from_row {
     ($row:expr, $get:ident) => {
-        Track {
+        track_from_row!(Track, $row, $get)
+    };
+    ($track:ident, $row:expr, $get:ident) => {
+        $track {
             id: $row.$get(0)?,
             title: $row.$get(1)?,
             artist: $row.$get(2)?,
@@ -50,6 +55,56 @@ const SUBSTRING: &str = concat!(
     " FROM tracks WHERE search_text LIKE $3 ESCAPE '\\' ORDER BY id LIMIT $1 OFFSET $2"
 );
 
+/// A [`Track`] borrowed from the row it was read from: a page is written as JSON straight
+/// from its rows, without copying each text into a `String` first (9% more list requests a
+/// second on SQLite, measured). It serializes exactly as a [`Track`] does (a test checks).
+#[derive(Serialize)]
+struct TrackRow<'r> {
+    id: i64,
+    title: &'r str,
+    artist: &'r str,
+    album: Option<&'r str>,
+    year: Option<i32>,
+    label: Option<&'r str>,
+    created_by: Option<i64>,
+    created_at: &'r str,
+    updated_at: &'r str,
+}
+
+/// A page of the catalogue as the API sends it: a JSON array of tracks, and how many.
+#[derive(Debug)]
+pub struct PageJson {
+    pub json: Vec<u8>,
+    pub len: usize,
+}
+
+/// Writes a [`PageJson`] one row at a time, as the rows are read.
+struct PageWriter(PageJson);
+
+impl PageWriter {
+    fn new() -> Self {
+        /// A page of 20 tracks is about 4 KiB.
+        const TYPICAL: usize = 4096;
+        let mut json = Vec::with_capacity(TYPICAL);
+        json.push(b'[');
+        Self(PageJson { json, len: 0 })
+    }
+
+    fn push(&mut self, track: &TrackRow<'_>) -> serde_json::Result<()> {
+        if self.0.len > 0 {
+            self.0.json.push(b',');
+        }
+        serde_json::to_writer(&mut self.0.json, track)?;
+        self.0.len += 1;
+        Ok(())
+    }
+
+    fn finish(mut self) -> PageJson {
+        self.0.json.push(b']');
+        self.0
+    }
+}
+
 /// Which page of the catalogue to read: a [`ListQuery`] in normal form (the term trimmed and
 /// lower-cased), so that queries showing the same tracks are equal; the page cache's key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -68,7 +123,7 @@ impl From<&ListQuery> for Page {
 /// A page of the catalogue in id order, optionally filtered by a case-insensitive substring
 /// of the title or the artist. Searches use the trigram indexes (FTS5 on SQLite, pg_trgm on
 /// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan.
-pub async fn list(db: &Db, page: &Page) -> db::Result<Vec<Track>> {
+pub async fn list(db: &Db, page: &Page) -> db::Result<PageJson> {
     let Page { term, skip, limit } = page.clone();
     match db {
         Db::Sqlite { readers, .. } => match term {
@@ -80,26 +135,23 @@ pub async fn list(db: &Db, page: &Page) -> db::Result<Vec<Track>> {
         Db::Postgres { pool, readers, .. } => match term {
             None => {
                 let mut reader = readers.get().await?;
-                let read = sqlx::query(PAGE)
-                    .bind(limit)
-                    .bind(skip)
-                    .try_map(track_row)
-                    .fetch_all(reader.connection())
-                    .await;
-                reader.finish(read)
+                let read = sqlx::query(PAGE).bind(limit).bind(skip).fetch_all(reader.connection()).await;
+                postgres::page(&reader.finish(read)?)
             }
             // Through sqlx's pool, not the readers, whose connections reuse one plan per
             // statement: no plan suits every term (a rare one wants the trigram index, a
             // common one a walk in id order that stops after a page), so each search is
             // planned for its term (an unnamed statement).
-            Some(term) => Ok(sqlx::query(SUBSTRING)
-                .persistent(false)
-                .bind(limit)
-                .bind(skip)
-                .bind(like_pattern(&term))
-                .try_map(track_row)
-                .fetch_all(pool)
-                .await?),
+            Some(term) => {
+                let rows = sqlx::query(SUBSTRING)
+                    .persistent(false)
+                    .bind(limit)
+                    .bind(skip)
+                    .bind(like_pattern(&term))
+                    .fetch_all(pool)
+                    .await?;
+                postgres::page(&rows)
+            }
         },
     }
 }
@@ -144,13 +196,15 @@ pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
 
 /// The catalogue's reads on SQLite's direct connections (see `db::readers`).
 mod sqlite {
-    use rusqlite::{Connection, OptionalExtension, Row, named_params};
+    use rusqlite::types::{FromSql, FromSqlResult, Type, ValueRef};
+    use rusqlite::{Connection, OptionalExtension, Params, Row, named_params};
     use shared::Track;
 
-    use super::{BY_ID, PAGE, SUBSTRING, fts_phrase, like_pattern};
+    use super::{BY_ID, PAGE, PageJson, PageWriter, SUBSTRING, TrackRow, fts_phrase, like_pattern};
+    use crate::db;
 
-    pub fn page(conn: &Connection, limit: i64, skip: i64) -> rusqlite::Result<Vec<Track>> {
-        conn.prepare_cached(PAGE)?.query_map(named_params! {"$1": limit, "$2": skip}, track)?.collect()
+    pub fn page(conn: &Connection, limit: i64, skip: i64) -> db::Result<PageJson> {
+        page_json(conn, PAGE, named_params! {"$1": limit, "$2": skip})
     }
 
     pub fn by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Track>> {
@@ -158,7 +212,7 @@ mod sqlite {
     }
 
     /// `term` is already lower case.
-    pub fn search(conn: &Connection, limit: i64, skip: i64, term: &str) -> rusqlite::Result<Vec<Track>> {
+    pub fn search(conn: &Connection, limit: i64, skip: i64, term: &str) -> db::Result<PageJson> {
         // The FTS index yields matches in rowid (= id) order, so the page stops after `limit`
         // hits instead of collecting and sorting every match.
         const FTS: &str = concat!(
@@ -169,13 +223,87 @@ mod sqlite {
         );
         let (sql, pattern) =
             if term.chars().count() >= 3 { (FTS, fts_phrase(term)) } else { (SUBSTRING, like_pattern(term)) };
-        conn.prepare_cached(sql)?
-            .query_map(named_params! {"$1": limit, "$2": skip, "$3": pattern}, track)?
-            .collect()
+        page_json(conn, sql, named_params! {"$1": limit, "$2": skip, "$3": pattern})
+    }
+
+    fn page_json(conn: &Connection, sql: &str, params: impl Params) -> db::Result<PageJson> {
+        let mut statement = conn.prepare_cached(sql)?;
+        let mut rows = statement.query(params)?;
+        let mut page = PageWriter::new();
+        while let Some(row) = rows.next()? {
+            page.push(&borrowed(row)?)?;
+        }
+        Ok(page.finish())
+    }
+
+    fn borrowed<'r>(row: &'r Row<'_>) -> rusqlite::Result<TrackRow<'r>> {
+        Ok(track_from_row!(TrackRow, row, borrow))
     }
 
     fn track(row: &Row<'_>) -> rusqlite::Result<Track> {
         Ok(track_from_row!(row, get))
+    }
+
+    /// rusqlite's `Row::get` for values that borrow the row's text rather than copy it.
+    pub trait Borrow<'r> {
+        fn borrow<T: Borrowed<'r>>(&'r self, column: usize) -> rusqlite::Result<T>;
+    }
+
+    impl<'r> Borrow<'r> for Row<'_> {
+        fn borrow<T: Borrowed<'r>>(&'r self, column: usize) -> rusqlite::Result<T> {
+            T::from_value(self.get_ref(column)?)
+                .map_err(|err| rusqlite::Error::FromSqlConversionFailure(column, T::TYPE, err.into()))
+        }
+    }
+
+    /// A column's value as [`Borrow::borrow`] reads it.
+    pub trait Borrowed<'r>: Sized {
+        const TYPE: Type;
+        fn from_value(value: ValueRef<'r>) -> FromSqlResult<Self>;
+    }
+
+    impl<'r> Borrowed<'r> for &'r str {
+        const TYPE: Type = Type::Text;
+        fn from_value(value: ValueRef<'r>) -> FromSqlResult<Self> {
+            value.as_str()
+        }
+    }
+
+    impl<'r> Borrowed<'r> for Option<&'r str> {
+        const TYPE: Type = Type::Text;
+        fn from_value(value: ValueRef<'r>) -> FromSqlResult<Self> {
+            value.as_str_or_null()
+        }
+    }
+
+    /// Numbers are copied anyway.
+    macro_rules! borrowed_as_copied {
+        ($($number:ty),*) => {$(
+            impl<'r> Borrowed<'r> for $number {
+                const TYPE: Type = Type::Integer;
+                fn from_value(value: ValueRef<'r>) -> FromSqlResult<Self> {
+                    FromSql::column_result(value)
+                }
+            }
+        )*};
+    }
+    borrowed_as_copied!(i64, Option<i64>, Option<i32>);
+}
+
+/// The catalogue's reads on PostgreSQL.
+mod postgres {
+    use sqlx::Row;
+    use sqlx::postgres::PgRow;
+
+    use super::{PageJson, PageWriter, TrackRow};
+    use crate::db;
+
+    pub fn page(rows: &[PgRow]) -> db::Result<PageJson> {
+        let mut page = PageWriter::new();
+        for row in rows {
+            page.push(&track_from_row!(TrackRow, row, try_get))?;
+        }
+        Ok(page.finish())
     }
 }
 
@@ -268,7 +396,57 @@ pub async fn count(db: &Db) -> sqlx::Result<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{fts_phrase, like_pattern};
+    use shared::Track;
+
+    use super::{PageWriter, TrackRow, fts_phrase, like_pattern};
+
+    #[test]
+    fn a_page_written_from_rows_is_the_json_of_its_tracks() {
+        let tracks = [
+            Track {
+                id: 1,
+                title: "Say \"hi\"\u{e9}".into(),
+                artist: "A \\ B".into(),
+                album: Some("Album".into()),
+                year: Some(1969),
+                label: None,
+                created_by: Some(7),
+                created_at: "2026-12-01T00:00:00.000Z".into(),
+                updated_at: "2026-12-02T00:00:00.000Z".into(),
+            },
+            Track {
+                id: 2,
+                title: "Two".into(),
+                artist: "B".into(),
+                album: None,
+                year: None,
+                label: Some("Label".into()),
+                created_by: None,
+                created_at: "2026-12-01T00:00:00.000Z".into(),
+                updated_at: "2026-12-01T00:00:00.000Z".into(),
+            },
+        ];
+        let mut page = PageWriter::new();
+        for track in &tracks {
+            page.push(&TrackRow {
+                id: track.id,
+                title: &track.title,
+                artist: &track.artist,
+                album: track.album.as_deref(),
+                year: track.year,
+                label: track.label.as_deref(),
+                created_by: track.created_by,
+                created_at: &track.created_at,
+                updated_at: &track.updated_at,
+            })
+            .expect("written");
+        }
+        let page = page.finish();
+
+        assert_eq!(page.json, serde_json::to_vec(&tracks).expect("encoded"));
+        assert_eq!(page.len, 2);
+        assert_eq!(PageWriter::new().finish().json, b"[]");
+    }
 
     #[test]
     fn like_wildcards_in_a_search_term_are_literal() {

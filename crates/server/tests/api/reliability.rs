@@ -176,7 +176,7 @@ async fn occupy_the_catalogue_connections(
                     Db::Sqlite { readers, .. } => readers
                         .slow(move |_| {
                             std::thread::sleep(for_how_long);
-                            Ok(())
+                            Ok::<_, rusqlite::Error>(())
                         })
                         .await
                         .map_err(drop),
