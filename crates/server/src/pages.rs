@@ -39,8 +39,8 @@ pub struct Pages {
     head: Arc<str>,
     /// The CSP hash of Trunk's inline loader script.
     loader_hash: Option<String>,
-    /// The app's page paths, from leptos_axum's route list.
-    paths: HashSet<String>,
+    /// The app's page paths.
+    paths: &'static HashSet<String>,
     /// Pages rendered before, for the next view of the same page by the same viewer.
     kept: KeptPages,
 }
@@ -58,14 +58,10 @@ impl Pages {
     fn new(index_html: &str, kept: KeptPages) -> Self {
         // A page without a head (a placeholder index.html) still renders, just unstyled.
         let head = head_of(index_html).unwrap_or_default();
-        let paths = leptos_axum::generate_route_list(frontend::App)
-            .iter()
-            .map(|route| route.path().to_owned())
-            .collect();
         Self {
             head: without_title(head).into(),
             loader_hash: headers::inline_script_hash(index_html),
-            paths,
+            paths: page_paths(),
             kept,
         }
     }
@@ -143,7 +139,7 @@ impl Pages {
         let handler = leptos_axum::render_app_async_with_context(context, move || {
             shell(Arc::clone(&head), address.clone())
         });
-        let mut response = retried_if_stalled(handler, request, &reads).await;
+        let mut response = handler(request).await;
         if !response.status().is_redirection() {
             // A page that rendered fine but whose data failed answers with that failure.
             let failed = reads.failure().filter(|_| status == StatusCode::OK);
@@ -244,6 +240,22 @@ impl Pages {
         response.headers_mut().extend(extra);
         response
     }
+}
+
+/// The app's page paths, from leptos_axum's route list, made once per process.
+///
+/// Once, because while leptos generates a route list, any resource in the process whose
+/// fetch starts then never loads: the generation raises a process-wide flag that makes
+/// resources wait for ever, and a resource looks at it only once (leptos issue #4773). A
+/// page rendering then never finished: seen when a test started a server, and so generated
+/// the list, while another test's server rendered
+/// (`pages::pages_render_while_other_servers_start_in_the_same_process`). Made on the first
+/// server's start, before any page can render, it cannot overlap a render.
+fn page_paths() -> &'static HashSet<String> {
+    static PATHS: OnceLock<HashSet<String>> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        leptos_axum::generate_route_list(frontend::App).iter().map(|route| route.path().to_owned()).collect()
+    })
 }
 
 /// The whole document: Trunk's head, then the app as the body's content (what
@@ -360,7 +372,7 @@ impl Reads {
         self.0.failure.get().copied()
     }
 
-    /// Data reads begun and ended so far, for the warnings about slow or stalled renders.
+    /// Data reads begun and ended so far, for the warning about slow renders.
     fn counts(&self) -> (u32, u32) {
         (self.0.begun.load(Ordering::Relaxed), self.0.ended.load(Ordering::Relaxed))
     }
@@ -402,44 +414,6 @@ impl Drop for SlowRender {
     }
 }
 
-/// How long a page's render may take before it is dropped and started again.
-const STALLED_AFTER: Duration = Duration::from_secs(5);
-
-/// Renders `request` with `render`; if that has not finished after [`STALLED_AFTER`], drops
-/// it (with its reads) and renders again, once.
-///
-/// Now and then a page render waits for ever: its catalogue read never begins (leptos has
-/// made the page's resource but not started its fetch), and polling the render again does
-/// not move it (tried: every second for the request's 30 s). Running the page tests in a
-/// loop (`cargo test -p server --test api -- pages:: site::`) showed it 23 times in 78 runs,
-/// on SQLite, with each test's server on its test's own runtime; 3 times in 83 with every
-/// test server on one shared two-thread runtime, as a real server has; and not once in 57
-/// with `--test-threads=1`. So it takes renders on several threads at once, which a server
-/// has: a race, most likely in leptos's resources, not found yet. A render made afresh goes
-/// through, so a stalled one is abandoned and made again, and a warning counts each time
-/// (in those loops every stalled page was then answered, 5 s late). A page's render reads
-/// nothing from the request's body (a form post was read before it), so the second one
-/// gets an empty body.
-async fn retried_if_stalled<F>(render: impl Fn(Request) -> F, request: Request, reads: &Reads) -> Response
-where
-    F: Future<Output = Response>,
-{
-    let (parts, body) = request.into_parts();
-    if let Ok(response) =
-        tokio::time::timeout(STALLED_AFTER, render(Request::from_parts(parts.clone(), body))).await
-    {
-        return response;
-    }
-    let (begun, ended) = reads.counts();
-    tracing::warn!(
-        path = %parts.uri,
-        data_reads_begun = begun,
-        data_reads_ended = ended,
-        "a page's render stalled; rendering it again"
-    );
-    render(Request::from_parts(parts, Body::empty())).await
-}
-
 /// Whether a rendered page can be kept: a plain 200 whose data read nothing personal, with
 /// no header of its own but its type (leptos adds others for redirects and the like).
 fn is_keepable(response: &Response, reads: &Reads) -> bool {
@@ -452,40 +426,7 @@ fn is_keepable(response: &Response, reads: &Reads) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    use std::time::Duration;
-
-    use axum::body::Body;
-    use axum::extract::Request;
-    use axum::response::Response;
-
-    use super::{Reads, STALLED_AFTER, head_of, retried_if_stalled, without_title};
-
-    #[tokio::test]
-    async fn a_render_that_stalls_is_made_again() {
-        let attempts = AtomicU32::new(0);
-        let render = |request: Request| {
-            let attempt = attempts.fetch_add(1, Ordering::Relaxed);
-            async move {
-                if attempt == 0 {
-                    std::future::pending::<()>().await;
-                }
-                Response::new(Body::from(request.uri().to_string()))
-            }
-        };
-        let request = Request::get("/?q=x").body(Body::empty()).expect("a request");
-
-        let response = tokio::time::timeout(
-            STALLED_AFTER + Duration::from_secs(5),
-            retried_if_stalled(render, request, &Reads::default()),
-        )
-        .await
-        .expect("the second render answered");
-
-        assert_eq!(attempts.load(Ordering::Relaxed), 2);
-        let body = axum::body::to_bytes(response.into_body(), 1024).await.expect("a body");
-        assert_eq!(body, "/?q=x", "the same request, rendered again");
-    }
+    use super::{head_of, without_title};
 
     #[test]
     fn the_head_is_taken_without_its_title() {

@@ -387,8 +387,7 @@ pub async fn futures_join_all<F: std::future::Future<Output = T> + Send + 'stati
 
 /// The one runtime every test server runs on (and is built on, with its background tasks),
 /// as a real server has one. Each `#[tokio::test]` has a runtime of its own, and leptos
-/// spawns a page's data fetch on whatever runtime the rendering thread belongs to; servers
-/// on the tests' runtimes saw page renders stall (see `pages::retried_if_stalled`).
+/// spawns a page's data fetch on whatever runtime the rendering thread belongs to.
 fn servers() -> &'static tokio::runtime::Runtime {
     static SERVERS: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     SERVERS.get_or_init(|| {

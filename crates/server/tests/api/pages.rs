@@ -2,6 +2,10 @@
 //! form posts (no JavaScript) next to the unchanged JSON contract, the not-found page, and
 //! the page's CSP nonce.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -433,4 +437,42 @@ async fn text_from_the_catalogue_cannot_close_the_page_data_script() {
 
     assert!(!page.contains("<script>alert(1)"), "{page}");
     assert!(page.contains("&lt;/script&gt;&lt;script&gt;alert(1)"), "shown as text in the table");
+}
+
+/// leptos holds back every resource first polled while a route list is being generated
+/// anywhere in the process (a process-wide flag; such a resource then never loads, and its
+/// page never finishes), and building a server's pages generates one. So this starts other
+/// servers, each with its pages, while one renders pages without pause.
+#[tokio::test]
+async fn pages_render_while_other_servers_start_in_the_same_process() {
+    let (app, _dist) = spawn_with_pages().await;
+    let starting = Arc::new(AtomicBool::new(true));
+    let renderers: Vec<_> = (0..4)
+        .map(|renderer| {
+            let (client, starting) = (app.api(), Arc::clone(&starting));
+            tokio::spawn(async move {
+                let mut rendered = 0;
+                // A new search each time: a page kept from an earlier view would not render.
+                while starting.load(Ordering::Relaxed) || rendered == 0 {
+                    let path = format!("/?q=search-{renderer}-{rendered}");
+                    let response = tokio::time::timeout(Duration::from_secs(10), client.get(&path))
+                        .await
+                        .unwrap_or_else(|_| panic!("{path} did not render within 10 s"));
+                    assert_eq!(response.status(), StatusCode::OK, "{path}");
+                    rendered += 1;
+                }
+                rendered
+            })
+        })
+        .collect();
+
+    for _ in 0..10 {
+        let (other, _other_dist) = spawn_with_pages().await;
+        other.stop().await;
+    }
+    starting.store(false, Ordering::Relaxed);
+
+    for renderer in renderers {
+        assert!(renderer.await.expect("a renderer") > 0);
+    }
 }
