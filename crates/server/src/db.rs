@@ -25,7 +25,7 @@ use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, PgPool, SqlitePool};
 
-pub use self::pg_readers::PgReaders;
+pub use self::pg_readers::{PgReaders, Plans};
 pub use self::readers::Readers;
 use self::shared_reads::SharedReads;
 
@@ -45,8 +45,11 @@ fn session_reader_count() -> usize {
 /// Each instance's PostgreSQL connections: at most this many in sqlx's pool (the writes and
 /// the other reads) and as many again for the hot reads (`pg_readers`), opened as needed.
 const POSTGRES_CONNECTIONS: u32 = 16;
+/// The catalogue's searches, on connections of their own (see [`Plans::EachRun`]): each
+/// one's work grows with the catalogue, so a few at a time keep PostgreSQL's cores busy.
+const SEARCH_CONNECTIONS: usize = 8;
 /// The same for the session loads of signed-in requests (see [`Db::session_budget`]): at
-/// most 2 × (16 + 4) = 40 connections per instance in all.
+/// most 2 × (16 + 4) + 8 = 48 connections per instance in all.
 const SESSION_POSTGRES_CONNECTIONS: u32 = 4;
 
 /// A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
@@ -77,9 +80,9 @@ fn postgres_pool(max_connections: u32) -> PgPoolOptions {
 pub enum Db {
     /// `readers` serve the hot reads (the catalogue, session loads); the rest goes through `pool`.
     Sqlite { pool: SqlitePool, readers: Readers },
-    /// `readers` serve the hot reads; `versions` batches the catalogue version reads of
-    /// concurrent requests.
-    Postgres { pool: PgPool, readers: PgReaders, versions: Arc<SharedReads> },
+    /// `readers` serve the hot reads, `searches` the catalogue's searches (planned for each
+    /// term); `versions` batches the catalogue version reads of concurrent requests.
+    Postgres { pool: PgPool, readers: PgReaders, searches: PgReaders, versions: Arc<SharedReads> },
 }
 
 /// What a query can fail with.
@@ -146,8 +149,11 @@ impl Db {
                 .run(&pool)
                 .await
                 .context("cannot migrate the database")?;
-            let readers = PgReaders::new(options, POSTGRES_CONNECTIONS as usize, ACQUIRE_TIMEOUT)?;
-            Self::Postgres { pool, readers, versions: Arc::default() }
+            let connections = POSTGRES_CONNECTIONS as usize;
+            let readers =
+                PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT, Plans::OnePerStatement)?;
+            let searches = PgReaders::new(options, SEARCH_CONNECTIONS, ACQUIRE_TIMEOUT, Plans::EachRun)?;
+            Self::Postgres { pool, readers, searches, versions: Arc::default() }
         } else {
             // The readers open the file by name; and a server that forgets every account
             // and track at exit is a mistake worth catching.
@@ -190,12 +196,14 @@ impl Db {
                 let readers = Readers::open(options.get_filename(), session_reader_count(), ACQUIRE_TIMEOUT)?;
                 Self::Sqlite { pool: pool.clone(), readers }
             }
-            Self::Postgres { pool, versions, .. } => {
+            Self::Postgres { pool, searches, versions, .. } => {
                 let options = (*pool.connect_options()).clone();
+                let connections = SESSION_POSTGRES_CONNECTIONS as usize;
                 let readers =
-                    PgReaders::new(options.clone(), SESSION_POSTGRES_CONNECTIONS as usize, ACQUIRE_TIMEOUT)?;
+                    PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT, Plans::OnePerStatement)?;
                 let pool = postgres_pool(SESSION_POSTGRES_CONNECTIONS).connect_lazy_with(options);
-                Self::Postgres { pool, readers, versions: versions.clone() }
+                // Session loads never search; these are the catalogue's, shared, never used.
+                Self::Postgres { pool, readers, searches: searches.clone(), versions: versions.clone() }
             }
         })
     }

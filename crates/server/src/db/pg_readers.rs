@@ -1,5 +1,5 @@
-//! PostgreSQL connections for the hot reads (a catalogue page or track, the catalogue's
-//! version, session loads), held here rather than in sqlx's pool.
+//! PostgreSQL connections for the hot reads (a catalogue page, search or track, the
+//! catalogue's version, session loads), held here rather than in sqlx's pool.
 //!
 //! sqlx's pool makes a round trip when it hands a connection out (`test_before_acquire`) and
 //! another when it takes one back (always: to flush what a cancelled query may have left),
@@ -51,16 +51,30 @@ impl managed::Manager for Connector {
     }
 }
 
+/// How PostgreSQL plans the statements run on a set of [`PgReaders`]. Each statement is
+/// prepared once per connection either way (sqlx keeps it), so a read is one round trip.
+#[derive(Debug, Clone, Copy)]
+pub enum Plans {
+    /// One plan per statement, whatever its parameters: for reads with one best plan (a
+    /// primary key, a page in id order). By default PostgreSQL plans a prepared statement
+    /// anew on each run as long as its generic plan looks costlier than the runs' own, which
+    /// it always does for `LIMIT $1` (a tenth of the table, it guesses): a catalogue page spent
+    /// more time being planned (48 µs) than run (33 µs).
+    OnePerStatement,
+    /// A plan for each run, made for its parameters: for searches, where a rare term wants
+    /// the trigram index and a common one a walk in id order that stops after a page.
+    EachRun,
+}
+
 impl PgReaders {
     /// A read that cannot get a connection within `wait` (including opening one, or the ping
     /// of an idle one) fails as the database being unavailable.
-    pub fn new(options: PgConnectOptions, size: usize, wait: Duration) -> anyhow::Result<Self> {
-        // Every read here is best served by one plan whatever its parameters (a primary key,
-        // a page in id order). By default PostgreSQL plans a prepared statement anew on each
-        // run as long as its generic plan looks costlier than the runs' own, which it always
-        // does for `LIMIT $1` (a tenth of the table, it guesses): a catalogue page spent more
-        // time being planned (48 µs) than run (33 µs).
-        let options = options.options([("plan_cache_mode", "force_generic_plan")]);
+    pub fn new(options: PgConnectOptions, size: usize, wait: Duration, plans: Plans) -> anyhow::Result<Self> {
+        let mode = match plans {
+            Plans::OnePerStatement => "force_generic_plan",
+            Plans::EachRun => "force_custom_plan",
+        };
+        let options = options.options([("plan_cache_mode", mode)]);
         let timeouts = Timeouts { wait: Some(wait), create: Some(wait), recycle: Some(wait) };
         let pool = Pool::builder(Connector(options))
             .config(PoolConfig { timeouts, ..PoolConfig::new(size) })

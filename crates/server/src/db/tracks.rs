@@ -132,25 +132,21 @@ pub async fn list(db: &Db, page: &Page) -> db::Result<PageJson> {
             None => readers.slow(move |conn| sqlite::page(conn, limit, skip)).await,
             Some(term) => readers.slow(move |conn| sqlite::search(conn, limit, skip, &term)).await,
         },
-        Db::Postgres { pool, readers, .. } => match term {
+        Db::Postgres { readers, searches, .. } => match term {
             None => {
                 let mut reader = readers.get().await?;
                 let read = sqlx::query(PAGE).bind(limit).bind(skip).fetch_all(reader.connection()).await;
                 postgres::page(&reader.finish(read)?)
             }
-            // Through sqlx's pool, not the readers, whose connections reuse one plan per
-            // statement: no plan suits every term (a rare one wants the trigram index, a
-            // common one a walk in id order that stops after a page), so each search is
-            // planned for its term (an unnamed statement).
             Some(term) => {
-                let rows = sqlx::query(SUBSTRING)
-                    .persistent(false)
+                let mut reader = searches.get().await?;
+                let read = sqlx::query(SUBSTRING)
                     .bind(limit)
                     .bind(skip)
                     .bind(like_pattern(&term))
-                    .fetch_all(pool)
-                    .await?;
-                postgres::page(&rows)
+                    .fetch_all(reader.connection())
+                    .await;
+                postgres::page(&reader.finish(read)?)
             }
         },
     }
