@@ -395,9 +395,9 @@ impl Reads {
 }
 
 /// Logs a render that took more than a second, or never ended (a request timeout drops it),
-/// with how many of its data reads had ended: a page request in the test suite once sat
-/// inside the render for the whole request timeout, and this says whether in a read or in
-/// leptos.
+/// with how many of its data reads had begun and ended: whether the time went in a read or in
+/// leptos (the render that never finished, see [`page_paths`], showed as one read begun and
+/// ended, the page's own never begun).
 struct SlowRender {
     started: Instant,
     path: Uri,

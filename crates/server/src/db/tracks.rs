@@ -9,7 +9,7 @@ use crate::db;
 
 /// The one mapping from a row of [`columns!`] to a [`Track`] (or a [`TrackRow`]), by position
 /// in that list, for either driver: `$get` is sqlx's `try_get`, rusqlite's `get`, or
-/// [`sqlite::Borrow::borrow`], and `?` turns its error into the enclosing function's. By
+/// [`sqlite::GetBorrowed::get_borrowed`], and `?` turns its error into the enclosing function's. By
 /// position, not by name: rusqlite finds a named column by comparing names one by one, which
 /// for a page of 20 rows was 18% of a list request.
 macro_rules! track_from_row {
@@ -133,23 +133,17 @@ pub async fn list(db: &Db, page: &Page) -> db::Result<PageJson> {
             None => readers.slow(move |conn| sqlite::page(conn, limit, skip)).await,
             Some(term) => readers.slow(move |conn| sqlite::search(conn, limit, skip, &term)).await,
         },
-        Db::Postgres { readers, searches, .. } => match term {
-            None => {
-                let mut reader = readers.get().await?;
-                let read = sqlx::query(PAGE).bind(limit).bind(skip).fetch_all(reader.connection()).await;
-                postgres::page(&reader.finish(read)?)
-            }
-            Some(term) => {
-                let mut reader = searches.get().await?;
-                let read = sqlx::query(SUBSTRING)
-                    .bind(limit)
-                    .bind(skip)
-                    .bind(like_pattern(&term))
-                    .fetch_all(reader.connection())
-                    .await;
-                postgres::page(&reader.finish(read)?)
-            }
-        },
+        Db::Postgres { readers, searches, .. } => {
+            let (readers, query) = match term {
+                None => (readers, sqlx::query(PAGE).bind(limit).bind(skip)),
+                Some(term) => {
+                    (searches, sqlx::query(SUBSTRING).bind(limit).bind(skip).bind(like_pattern(&term)))
+                }
+            };
+            let mut reader = readers.get().await?;
+            let read = query.fetch_all(reader.connection()).await;
+            postgres::page(&reader.finish(read)?)
+        }
     }
 }
 
@@ -234,7 +228,7 @@ mod sqlite {
     }
 
     fn borrowed<'r>(row: &'r Row<'_>) -> rusqlite::Result<TrackRow<'r>> {
-        Ok(track_from_row!(TrackRow, row, borrow))
+        Ok(track_from_row!(TrackRow, row, get_borrowed))
     }
 
     fn track(row: &Row<'_>) -> rusqlite::Result<Track> {
@@ -242,18 +236,18 @@ mod sqlite {
     }
 
     /// rusqlite's `Row::get` for values that borrow the row's text rather than copy it.
-    pub trait Borrow<'r> {
-        fn borrow<T: Borrowed<'r>>(&'r self, column: usize) -> rusqlite::Result<T>;
+    pub trait GetBorrowed<'r> {
+        fn get_borrowed<T: Borrowed<'r>>(&'r self, column: usize) -> rusqlite::Result<T>;
     }
 
-    impl<'r> Borrow<'r> for Row<'_> {
-        fn borrow<T: Borrowed<'r>>(&'r self, column: usize) -> rusqlite::Result<T> {
+    impl<'r> GetBorrowed<'r> for Row<'_> {
+        fn get_borrowed<T: Borrowed<'r>>(&'r self, column: usize) -> rusqlite::Result<T> {
             T::from_value(self.get_ref(column)?)
                 .map_err(|err| rusqlite::Error::FromSqlConversionFailure(column, T::TYPE, err.into()))
         }
     }
 
-    /// A column's value as [`Borrow::borrow`] reads it.
+    /// A column's value as [`GetBorrowed::get_borrowed`] reads it.
     pub trait Borrowed<'r>: Sized {
         const TYPE: Type;
         fn from_value(value: ValueRef<'r>) -> FromSqlResult<Self>;

@@ -386,8 +386,7 @@ pub async fn futures_join_all<F: std::future::Future<Output = T> + Send + 'stati
 }
 
 /// The one runtime every test server runs on (and is built on, with its background tasks),
-/// as a real server has one. Each `#[tokio::test]` has a runtime of its own, and leptos
-/// spawns a page's data fetch on whatever runtime the rendering thread belongs to.
+/// as a real server has one, rather than the runtime of whichever test started it.
 fn servers() -> &'static tokio::runtime::Runtime {
     static SERVERS: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     SERVERS.get_or_init(|| {
@@ -402,7 +401,7 @@ fn servers() -> &'static tokio::runtime::Runtime {
 
 /// Everything the servers of this test process log at INFO and above, from the first server
 /// on (the audit tests read it). Their errors, and the warnings of page renders (one that
-/// took over a second, or was ready only when polled again), also go to standard error as
+/// took over a second), also go to standard error as
 /// they happen, so that the log of a failed run says what the server saw; the many expected
 /// warnings (refused sign-ins, say) do not.
 pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {

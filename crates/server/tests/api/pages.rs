@@ -455,10 +455,15 @@ async fn pages_render_while_other_servers_start_in_the_same_process() {
                 // A new search each time: a page kept from an earlier view would not render.
                 while starting.load(Ordering::Relaxed) || rendered == 0 {
                     let path = format!("/?q=search-{renderer}-{rendered}");
-                    let response = tokio::time::timeout(Duration::from_secs(10), client.get(&path))
-                        .await
-                        .unwrap_or_else(|_| panic!("{path} did not render within 10 s"));
-                    assert_eq!(response.status(), StatusCode::OK, "{path}");
+                    let page = tokio::time::timeout(Duration::from_secs(10), async {
+                        let response = client.get(&path).await;
+                        assert_eq!(response.status(), StatusCode::OK, "{path}");
+                        html(response).await
+                    })
+                    .await
+                    .unwrap_or_else(|_| panic!("{path} did not render within 10 s"));
+                    // The whole page, its (empty) search result included.
+                    assert!(page.contains("No tracks found.") && page.contains("</html>"), "{path}: {page}");
                     rendered += 1;
                 }
                 rendered
