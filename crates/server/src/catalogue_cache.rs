@@ -10,7 +10,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use frontend::ServedPage;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -97,7 +96,7 @@ impl PageCache {
 
 /// A page as read (already JSON), not rendered yet.
 fn served(page: PageJson) -> ServedPage {
-    ServedPage::new(Bytes::from(page.json), page.len)
+    ServedPage::new(page.json, page.len)
 }
 
 #[cfg(test)]

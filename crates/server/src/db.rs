@@ -28,6 +28,7 @@ use sqlx::{Connection, PgPool, SqlitePool};
 pub use self::pg_readers::{PgReaders, Plans};
 pub use self::readers::Readers;
 use self::shared_reads::SharedReads;
+use self::tracks::{Page, PageJson};
 
 /// Requests that cannot get a connection this fast answer 503 rather than queue for ever.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -78,11 +79,18 @@ fn postgres_pool(max_connections: u32) -> PgPoolOptions {
 /// A connection pool to the configured engine.
 #[derive(Debug, Clone)]
 pub enum Db {
-    /// `readers` serve the hot reads (the catalogue, session loads); the rest goes through `pool`.
-    Sqlite { pool: SqlitePool, readers: Readers },
+    /// `readers` serve the hot reads (the catalogue, session loads); the rest goes through
+    /// `pool`. `pages` batches the catalogue reads that go to the blocking pool.
+    Sqlite { pool: SqlitePool, readers: Readers, pages: Arc<SharedReads<Page, PageJson>> },
     /// `readers` serve the hot reads, `searches` the catalogue's searches (planned for each
-    /// term); `versions` batches the catalogue version reads of concurrent requests.
-    Postgres { pool: PgPool, readers: PgReaders, searches: PgReaders, versions: Arc<SharedReads> },
+    /// term); `versions` and `pages` batch the catalogue reads of concurrent requests.
+    Postgres {
+        pool: PgPool,
+        readers: PgReaders,
+        searches: PgReaders,
+        versions: Arc<SharedReads<(), i64>>,
+        pages: Arc<SharedReads<Page, PageJson>>,
+    },
 }
 
 /// What a query can fail with.
@@ -153,7 +161,7 @@ impl Db {
             let readers =
                 PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT, Plans::OnePerStatement)?;
             let searches = PgReaders::new(options, SEARCH_CONNECTIONS, ACQUIRE_TIMEOUT, Plans::EachRun)?;
-            Self::Postgres { pool, readers, searches, versions: Arc::default() }
+            Self::Postgres { pool, readers, searches, versions: Arc::default(), pages: Arc::default() }
         } else {
             // The readers open the file by name; and a server that forgets every account
             // and track at exit is a mistake worth catching.
@@ -180,7 +188,7 @@ impl Db {
                 .with_context(|| format!("cannot open the database {database_url:?}"))?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("cannot migrate the database")?;
             let readers = Readers::open(options.get_filename(), reader_count(), ACQUIRE_TIMEOUT)?;
-            Self::Sqlite { pool, readers }
+            Self::Sqlite { pool, readers, pages: Arc::default() }
         };
         Ok(db)
     }
@@ -191,19 +199,20 @@ impl Db {
     /// SQLite, where there is only one writer anyway.
     pub fn session_budget(&self) -> anyhow::Result<Self> {
         Ok(match self {
-            Self::Sqlite { pool, .. } => {
+            Self::Sqlite { pool, pages, .. } => {
                 let options = pool.connect_options();
                 let readers = Readers::open(options.get_filename(), session_reader_count(), ACQUIRE_TIMEOUT)?;
-                Self::Sqlite { pool: pool.clone(), readers }
+                Self::Sqlite { pool: pool.clone(), readers, pages: pages.clone() }
             }
-            Self::Postgres { pool, searches, versions, .. } => {
+            Self::Postgres { pool, searches, versions, pages, .. } => {
                 let options = (*pool.connect_options()).clone();
                 let connections = SESSION_POSTGRES_CONNECTIONS as usize;
                 let readers =
                     PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT, Plans::OnePerStatement)?;
                 let pool = postgres_pool(SESSION_POSTGRES_CONNECTIONS).connect_lazy_with(options);
-                // Session loads never search; these are the catalogue's, shared, never used.
-                Self::Postgres { pool, readers, searches: searches.clone(), versions: versions.clone() }
+                // Session loads never read the catalogue; these are its own, shared, never used.
+                let (searches, versions, pages) = (searches.clone(), versions.clone(), pages.clone());
+                Self::Postgres { pool, readers, searches, versions, pages }
             }
         })
     }

@@ -1,94 +1,231 @@
-//! Reads of the catalogue version that concurrent page requests share, on PostgreSQL, where
-//! each read is a round trip (see `tracks::version`).
+//! Reads that concurrent requests share on PostgreSQL, where each read is a round trip: the
+//! catalogue's version (`tracks::version`) and its pages (`tracks::list`).
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::oneshot;
 
-use super::tracks::read_version;
-use super::{self as db, Db};
+use super as db;
 
-/// Reads of the catalogue version that the requests waiting at the same moment share: one
+/// Reads of one kind that the requests waiting at the same moment for the same key share: one
 /// round trip answers every request that arrived before it started, and requests arriving
 /// during it wait for the next one. Under load that turns a round trip per request into one
 /// per batch, and it gives nothing up: a request never takes the answer of a read that
 /// started before the request arrived (which could miss a change committed just before it).
-#[derive(Default)]
-pub struct SharedReads(Mutex<Waiting>);
+/// It keeps nothing either: a key is forgotten as soon as no request waits for it.
+pub struct SharedReads<K, V>(Mutex<HashMap<K, Vec<oneshot::Sender<Answer<V>>>>>);
 
-impl std::fmt::Debug for SharedReads {
+impl<K, V> Default for SharedReads<K, V> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<K, V> std::fmt::Debug for SharedReads<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SharedReads")
     }
 }
 
-type Answer = std::result::Result<i64, Arc<db::Error>>;
+type Answer<V> = std::result::Result<V, Arc<db::Error>>;
 
-#[derive(Default)]
-struct Waiting {
-    reading: bool,
-    requests: Vec<oneshot::Sender<Answer>>,
-}
-
-impl SharedReads {
-    /// The catalogue version, from a read that started after this call.
-    pub async fn read(self: &Arc<Self>, db: &Db) -> db::Result<i64> {
-        let (answer, answered) = oneshot::channel();
-        let start = {
+impl<K, V> SharedReads<K, V>
+where
+    K: Eq + Hash + Clone + Send + Sync + 'static,
+    V: Clone + Send + 'static,
+{
+    /// `read(source, key)`'s answer, from a read that started after this call. A key has an
+    /// entry while it is being read, listing the requests that wait for its next read.
+    pub async fn read<S, F, Fut>(self: &Arc<Self>, source: S, key: K, read: F) -> db::Result<V>
+    where
+        S: Clone + Send + 'static,
+        F: Fn(S, K) -> Fut + Copy + Send + 'static,
+        Fut: Future<Output = db::Result<V>> + Send + 'static,
+    {
+        let answered = {
             let mut waiting = self.waiting();
-            waiting.requests.push(answer);
-            !std::mem::replace(&mut waiting.reading, true)
+            match waiting.get_mut(&key) {
+                Some(requests) => {
+                    let (answer, answered) = oneshot::channel();
+                    requests.push(answer);
+                    Some(answered)
+                }
+                None => {
+                    waiting.insert(key.clone(), Vec::new());
+                    None
+                }
+            }
         };
-        if start {
-            // A task of its own: a request that goes away must not strand the others.
-            tokio::spawn(Arc::clone(self).serve(db.clone()));
-        }
-        match answered.await {
-            Ok(answer) => answer.map_err(db::Error::Shared),
-            // The reader ended without answering (it cannot panic short of a bug): read alone.
-            Err(_) => read_version(db).await,
+        match answered {
+            Some(answered) => match answered.await {
+                Ok(answer) => answer.map_err(db::Error::Shared),
+                // The reader ended without answering (it went away, or the runtime is
+                // shutting down): read alone.
+                Err(_) => read(source, key).await,
+            },
+            // Nobody was reading this key: read it here, on the request's own task (no hand-off
+            // when nothing is shared), then pass the requests that came meanwhile on.
+            None => {
+                let unfinished = Unfinished(self, &key);
+                let answer = read(source.clone(), key.clone()).await;
+                unfinished.finished();
+                self.hand_over(source, key, read);
+                answer
+            }
         }
     }
 
-    /// Reads for the waiting requests until none are left.
-    async fn serve(self: Arc<Self>, db: Db) {
-        let mut unfinished = Unfinished(Some(&self));
+    /// After a read of `key`: forgets the key if no request waits for it, or else starts a
+    /// task that reads it for them. A task of its own: the request that read first has its
+    /// answer and goes; and a request that goes away must not strand the others.
+    fn hand_over<S, F, Fut>(self: &Arc<Self>, source: S, key: K, read: F)
+    where
+        S: Clone + Send + 'static,
+        F: Fn(S, K) -> Fut + Send + 'static,
+        Fut: Future<Output = db::Result<V>> + Send + 'static,
+    {
+        let mut waiting = self.waiting();
+        if waiting.get(&key).is_some_and(|requests| !requests.is_empty()) {
+            tokio::spawn(Arc::clone(self).serve(source, key, read));
+        } else {
+            waiting.remove(&key);
+        }
+    }
+
+    /// Reads `key` for the requests waiting for it until none are left.
+    async fn serve<S: Clone, F, Fut>(self: Arc<Self>, source: S, key: K, read: F)
+    where
+        F: Fn(S, K) -> Fut,
+        Fut: Future<Output = db::Result<V>>,
+    {
+        let unfinished = Unfinished(&self, &key);
         loop {
             let requests = {
                 let mut waiting = self.waiting();
-                if waiting.requests.is_empty() {
+                let Some(requests) = waiting.get_mut(&key).filter(|requests| !requests.is_empty()) else {
                     // Under the same lock as the check, so no request can slip in unserved.
-                    waiting.reading = false;
+                    waiting.remove(&key);
                     break;
-                }
-                std::mem::take(&mut waiting.requests)
+                };
+                std::mem::take(requests)
             };
             // A failure is logged by each request's error response, not here.
-            let answer = read_version(&db).await.map_err(Arc::new);
+            let answer = read(source.clone(), key.clone()).await.map_err(Arc::new);
             for request in requests {
                 // A request that went away meanwhile no longer listens.
                 let _ = request.send(answer.clone());
             }
         }
-        unfinished.0 = None;
+        unfinished.finished();
     }
 
-    fn waiting(&self) -> std::sync::MutexGuard<'_, Waiting> {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<K, Vec<oneshot::Sender<Answer<V>>>>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// If [`SharedReads::serve`] ends any other way than running out of requests (a panic, or
-/// the runtime shutting down), lets the waiting requests go (they read alone) and the next
-/// request start a reader; otherwise `reading` would stay set and every later page wait.
-struct Unfinished<'a>(Option<&'a SharedReads>);
+/// If a read of a key ends any other way than with its answer (the request that made it
+/// went away, a panic, the runtime shutting down), lets the requests waiting for that key go
+/// (they read alone) and the next request read it; otherwise the key would stay taken and
+/// every later request for it wait. Forgotten once the read has its answer.
+struct Unfinished<'a, K: Eq + Hash, V>(&'a SharedReads<K, V>, &'a K);
 
-impl Drop for Unfinished<'_> {
+impl<K: Eq + Hash, V> Unfinished<'_, K, V> {
+    fn finished(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl<K: Eq + Hash, V> Drop for Unfinished<'_, K, V> {
     fn drop(&mut self) {
-        if let Some(reads) = self.0 {
-            let mut waiting = reads.waiting();
-            waiting.reading = false;
-            waiting.requests.clear();
+        self.0.0.lock().unwrap_or_else(PoisonError::into_inner).remove(self.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use tokio::sync::Semaphore;
+    use tokio::task::JoinHandle;
+
+    use super::SharedReads;
+    use crate::db;
+
+    /// A source whose reads answer how many reads began before them, each held until the test
+    /// lets one finish.
+    struct Source {
+        began: AtomicU32,
+        finish: Semaphore,
+    }
+
+    impl Default for Source {
+        fn default() -> Self {
+            Self { began: AtomicU32::new(0), finish: Semaphore::new(0) }
         }
+    }
+
+    async fn read(source: Arc<Source>, (): ()) -> db::Result<u32> {
+        let began = source.began.fetch_add(1, Ordering::SeqCst);
+        source.finish.acquire().await.expect("never closed").forget();
+        Ok(began)
+    }
+
+    type Reads = Arc<SharedReads<(), u32>>;
+
+    fn ask(reads: &Reads, source: &Arc<Source>) -> JoinHandle<u32> {
+        let (reads, source) = (Arc::clone(reads), Arc::clone(source));
+        tokio::spawn(async move { reads.read(source, (), read).await.expect("read") })
+    }
+
+    async fn until_begun(source: &Source, reads: u32) {
+        while source.began.load(Ordering::SeqCst) < reads {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    async fn answer(request: JoinHandle<u32>) -> u32 {
+        tokio::time::timeout(Duration::from_secs(5), request)
+            .await
+            .expect("answered in time")
+            .expect("no panic")
+    }
+
+    #[tokio::test]
+    async fn requests_asking_during_a_read_share_the_next_one_not_that_one() {
+        let (reads, source) = (Reads::default(), Arc::new(Source::default()));
+        let first = ask(&reads, &source);
+        until_begun(&source, 1).await;
+        let (second, third) = (ask(&reads, &source), ask(&reads, &source));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(source.began.load(Ordering::SeqCst), 1, "the others wait for the first read to end");
+
+        source.finish.add_permits(2);
+        assert_eq!(answer(first).await, 0);
+        assert_eq!((answer(second).await, answer(third).await), (1, 1), "one read after theirs began");
+        assert_eq!(source.began.load(Ordering::SeqCst), 2);
+        assert!(reads.waiting().is_empty(), "nothing kept once answered");
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_goes_away_leaves_no_request_waiting() {
+        let (reads, source) = (Reads::default(), Arc::new(Source::default()));
+        let first = ask(&reads, &source);
+        until_begun(&source, 1).await;
+        let second = ask(&reads, &source);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+
+        // The first request goes away (its client hung up) in the middle of its read.
+        first.abort();
+        source.finish.add_permits(1);
+        assert_eq!(answer(second).await, 1, "read again, alone");
+        source.finish.add_permits(1);
+        assert_eq!(answer(ask(&reads, &source)).await, 2, "the key is free for the next request");
+        assert!(reads.waiting().is_empty());
     }
 }

@@ -1,9 +1,10 @@
 //! Queries on `tracks`.
 
+use axum::body::Bytes;
 use serde::Serialize;
 use shared::{ListQuery, NewTrack, Track};
 
-use super::{Db, on_backend};
+use super::{Db, PgReaders, Readers, on_backend};
 use crate::clock::now_text;
 use crate::db;
 
@@ -72,15 +73,19 @@ struct TrackRow<'r> {
     updated_at: &'r str,
 }
 
-/// A page of the catalogue as the API sends it: a JSON array of tracks, and how many.
-#[derive(Debug)]
+/// A page of the catalogue as the API sends it: a JSON array of tracks, and how many. Cheap
+/// to clone: requests that share a read (see `shared_reads`) share its bytes.
+#[derive(Debug, Clone)]
 pub struct PageJson {
-    pub json: Vec<u8>,
+    pub json: Bytes,
     pub len: usize,
 }
 
 /// Writes a [`PageJson`] one row at a time, as the rows are read.
-struct PageWriter(PageJson);
+struct PageWriter {
+    json: Vec<u8>,
+    len: usize,
+}
 
 impl PageWriter {
     fn new() -> Self {
@@ -88,21 +93,21 @@ impl PageWriter {
         const TYPICAL: usize = 4096;
         let mut json = Vec::with_capacity(TYPICAL);
         json.push(b'[');
-        Self(PageJson { json, len: 0 })
+        Self { json, len: 0 }
     }
 
     fn push(&mut self, track: &TrackRow<'_>) -> serde_json::Result<()> {
-        if self.0.len > 0 {
-            self.0.json.push(b',');
+        if self.len > 0 {
+            self.json.push(b',');
         }
-        serde_json::to_writer(&mut self.0.json, track)?;
-        self.0.len += 1;
+        serde_json::to_writer(&mut self.json, track)?;
+        self.len += 1;
         Ok(())
     }
 
     fn finish(mut self) -> PageJson {
-        self.0.json.push(b']');
-        self.0
+        self.json.push(b']');
+        PageJson { json: self.json.into(), len: self.len }
     }
 }
 
@@ -123,26 +128,28 @@ impl From<&ListQuery> for Page {
 
 /// A page of the catalogue in id order, optionally filtered by a case-insensitive substring
 /// of the title or the artist. Searches use the trigram indexes (FTS5 on SQLite, pg_trgm on
-/// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan.
+/// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan. On
+/// PostgreSQL, where a read is a round trip, the requests waiting for the same page at the
+/// same moment share one (`shared_reads`), each from a read begun after it asked.
 pub async fn list(db: &Db, page: &Page) -> db::Result<PageJson> {
-    let Page { term, skip, limit } = page.clone();
     match db {
-        Db::Sqlite { readers, .. } => match term {
+        Db::Sqlite { readers, pages, .. } => match page {
             // OFFSET steps over the skipped rows, so only pages near the start are quick.
-            None if skip <= QUICK_SKIP => readers.quick(move |conn| sqlite::page(conn, limit, skip)).await,
-            None => readers.slow(move |conn| sqlite::page(conn, limit, skip)).await,
-            Some(term) => readers.slow(move |conn| sqlite::search(conn, limit, skip, &term)).await,
+            Page { term: None, skip, limit } if *skip <= QUICK_SKIP => {
+                let (skip, limit) = (*skip, *limit);
+                readers.quick(move |conn| sqlite::page(conn, limit, skip)).await
+            }
+            _ => {
+                let read = |readers: Readers, page| async move {
+                    readers.slow(move |conn| sqlite::page_or_search(conn, &page)).await
+                };
+                pages.read(readers.clone(), page.clone(), read).await
+            }
         },
-        Db::Postgres { readers, searches, .. } => {
-            let (readers, query) = match term {
-                None => (readers, sqlx::query(PAGE).bind(limit).bind(skip)),
-                Some(term) => {
-                    (searches, sqlx::query(SUBSTRING).bind(limit).bind(skip).bind(like_pattern(&term)))
-                }
-            };
-            let mut reader = readers.get().await?;
-            let read = query.fetch_all(reader.connection()).await;
-            postgres::page(&reader.finish(read)?)
+        Db::Postgres { readers, searches, pages, .. } => {
+            let read =
+                |(readers, searches), page| async move { postgres::page(&readers, &searches, &page).await };
+            pages.read((readers.clone(), searches.clone()), page.clone(), read).await
         }
     }
 }
@@ -152,23 +159,18 @@ pub async fn list(db: &Db, page: &Page) -> db::Result<PageJson> {
 /// the request's thread; on PostgreSQL a round trip, which the requests waiting at the same
 /// moment share (`shared_reads`), each from a read begun after it asked.
 pub async fn version(db: &Db) -> db::Result<i64> {
-    match db {
-        Db::Sqlite { .. } => read_version(db).await,
-        Db::Postgres { versions, .. } => versions.read(db).await,
-    }
-}
-
-/// One read of the version, unshared.
-pub(super) async fn read_version(db: &Db) -> db::Result<i64> {
     const SQL: &str = "SELECT version FROM catalogue_version WHERE id = 1";
     match db {
         Db::Sqlite { readers, .. } => {
             readers.quick(|conn| conn.prepare_cached(SQL)?.query_row([], |row| row.get(0))).await
         }
-        Db::Postgres { readers, .. } => {
-            let mut reader = readers.get().await?;
-            let read = sqlx::query_scalar(SQL).fetch_one(reader.connection()).await;
-            reader.finish(read)
+        Db::Postgres { readers, versions, .. } => {
+            let read = |readers: PgReaders, ()| async move {
+                let mut reader = readers.get().await?;
+                let read = sqlx::query_scalar(SQL).fetch_one(reader.connection()).await;
+                reader.finish(read)
+            };
+            versions.read(readers.clone(), (), read).await
         }
     }
 }
@@ -191,11 +193,18 @@ mod sqlite {
     use rusqlite::{Connection, OptionalExtension, Params, Row, named_params};
     use shared::Track;
 
-    use super::{BY_ID, PAGE, PageJson, PageWriter, SUBSTRING, TrackRow, fts_phrase, like_pattern};
+    use super::{BY_ID, PAGE, Page, PageJson, PageWriter, SUBSTRING, TrackRow, fts_phrase, like_pattern};
     use crate::db;
 
     pub fn page(conn: &Connection, limit: i64, skip: i64) -> db::Result<PageJson> {
         page_json(conn, PAGE, named_params! {"$1": limit, "$2": skip})
+    }
+
+    pub fn page_or_search(conn: &Connection, page: &Page) -> db::Result<PageJson> {
+        match &page.term {
+            None => self::page(conn, page.limit, page.skip),
+            Some(term) => search(conn, page.limit, page.skip, term),
+        }
     }
 
     pub fn by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Track>> {
@@ -284,14 +293,21 @@ mod sqlite {
 /// The catalogue's reads on PostgreSQL.
 mod postgres {
     use sqlx::Row;
-    use sqlx::postgres::PgRow;
 
-    use super::{PageJson, PageWriter, TrackRow};
-    use crate::db;
+    use super::{PAGE, Page, PageJson, PageWriter, SUBSTRING, TrackRow, like_pattern};
+    use crate::db::{self, PgReaders};
 
-    pub fn page(rows: &[PgRow]) -> db::Result<PageJson> {
+    /// One read of `page`, unshared: a search on the connections planned for each term.
+    pub async fn page(readers: &PgReaders, searches: &PgReaders, page: &Page) -> db::Result<PageJson> {
+        let Page { term, skip, limit } = page;
+        let (readers, query) = match term {
+            None => (readers, sqlx::query(PAGE).bind(limit).bind(skip)),
+            Some(term) => (searches, sqlx::query(SUBSTRING).bind(limit).bind(skip).bind(like_pattern(term))),
+        };
+        let mut reader = readers.get().await?;
+        let read = query.fetch_all(reader.connection()).await;
         let mut page = PageWriter::new();
-        for row in rows {
+        for row in &reader.finish(read)? {
             page.push(&track_from_row!(TrackRow, row, try_get))?;
         }
         Ok(page.finish())
@@ -436,7 +452,7 @@ mod tests {
 
         assert_eq!(page.json, serde_json::to_vec(&tracks).expect("encoded"));
         assert_eq!(page.len, 2);
-        assert_eq!(PageWriter::new().finish().json, b"[]");
+        assert_eq!(PageWriter::new().finish().json, b"[]".as_slice());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Pages of the catalogue are kept between requests, and a change to the catalogue, made
 //! anywhere, shows in the very next page (see `catalogue_cache.rs`).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
@@ -126,5 +129,58 @@ async fn concurrent_pages_all_show_a_change_made_before_they_were_asked() {
         for page in pages.await {
             assert_eq!(page.len(), round + 1, "{page:?}");
         }
+    }
+}
+
+/// Adds `count` tracks in one statement, every 20th by the artist "Filler".
+async fn add_tracks(app: &TestApp, count: u32) {
+    const ROW: &str = "SELECT 'Track ' || i, CASE WHEN i % 20 = 0 THEN 'Filler' ELSE 'Other' END";
+    let sql = match &app.state.db {
+        Db::Sqlite { .. } => format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
+             INSERT INTO tracks (title, artist) {ROW} FROM n"
+        ),
+        Db::Postgres { .. } => {
+            format!("INSERT INTO tracks (title, artist) {ROW} FROM generate_series(1, {count}) AS i")
+        }
+    };
+    execute(app, &sql).await;
+}
+
+#[tokio::test]
+async fn pages_asked_under_load_all_show_a_change_acknowledged_before_they_were_asked() {
+    let app = TestApp::spawn_with(|config| config.catalogue_cache_mib = 0).await;
+    // A search whose page lies past 10 000 matches among 200 000 tracks, so that each read
+    // lasts (about 10 ms on PostgreSQL); the tracks added below come last, on this page.
+    add_tracks(&app, 200_000).await;
+    let url = app.url("/tracks?q=fill&skip=10000&limit=20");
+    // The same page asked without pause, so that a read of it is nearly always under way when
+    // a change is acknowledged: on PostgreSQL requests share page reads, and none may take
+    // one that began before it was asked.
+    let stop = Arc::new(AtomicBool::new(false));
+    let load: Vec<_> = (0..8)
+        .map(|_| {
+            let (stop, request) = (Arc::clone(&stop), Client::new().get(&url));
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let request = request.try_clone().expect("a plain GET");
+                    assert_eq!(request.send().await.expect("sent").status(), StatusCode::OK);
+                }
+            })
+        })
+        .collect();
+    for round in 1..=10 {
+        execute(&app, &format!("INSERT INTO tracks (title, artist) VALUES ('Song {round}', 'Filler')")).await;
+        let pages = futures_join_all((0..16).map(|_| {
+            let request = Client::new().get(&url);
+            async move { request.send().await.expect("sent").json::<Vec<Track>>().await.expect("tracks") }
+        }));
+        for page in pages.await {
+            assert_eq!(page.len(), round, "{page:?}");
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.expect("the load ran without failing");
     }
 }

@@ -24,7 +24,7 @@ pub struct SqliteSessions {
 impl SqliteSessions {
     /// `db` must be a SQLite database.
     pub async fn open(db: &Db) -> anyhow::Result<Self> {
-        let Db::Sqlite { pool, readers } = db else { anyhow::bail!("not a SQLite database") };
+        let Db::Sqlite { pool, readers, .. } = db else { anyhow::bail!("not a SQLite database") };
         let store = SqliteStore::new(pool.clone());
         store.migrate().await.context("cannot create the session table")?;
         Ok(Self { store, db: db.clone(), readers: readers.clone() })
