@@ -177,7 +177,7 @@ record() {
 # The rows the ratio targets compare, and what each requests.
 COMPARED=("GET /healthz" "GET /tracks?limit=20 (10k tracks)" "GET /tracks?q=song 9 (search)"
   "GET /tracks?limit=20, page cache off" "GET /tracks?q=song 9, page cache off"
-  "GET /tracks?limit=20&skip=(random 0–200), page cache off"
+  "GET /tracks?limit=20&skip=(random 0–200), page cache off" "GET /tracks?q=song (random 1–999), page cache off"
   "GET /users/me (session)" "GET /users/me (session), in-memory store" "GET /users/me (no session, 401)"
   "GET / rendered page (session)"
   "reference: GET / (bare route)" "reference: GET /users/me (session)" "reference: GET /users/me (no session, 401)")
@@ -188,7 +188,7 @@ compared_request() {
     "GET /tracks?q=song 9 (search)") echo "$BASE/tracks?q=song%209&limit=20" ;;
     "GET /tracks?limit=20, page cache off") echo "$UNCACHED/tracks?limit=20" ;;
     "GET /tracks?q=song 9, page cache off") echo "$UNCACHED/tracks?q=song%209&limit=20" ;;
-    "GET /tracks?limit=20&skip=(random"*) echo "$UNCACHED" ;;
+    *"(random"*) echo "$UNCACHED" ;;
     "GET /users/me (session)") echo "$BASE/users/me" ;;
     "GET /users/me (session), in-memory store") echo "http://127.0.0.1:$MEMORY_PORT/users/me" ;;
     "GET / rendered page (session)") echo "$BASE/" ;;
@@ -203,18 +203,20 @@ compared_request() {
 in_turns() {
   local -A reports=()
   local round name seconds
-  local -a extra
+  local -a extra script_args
   seconds=$(awk -v s="$SECONDS_PER_RUN" -v r="$ROUNDS" 'BEGIN { n = int(s / r); print n < 1 ? 1 : n }')
   for ((round = 1; round <= ROUNDS; round++)); do
     for name in "${COMPARED[@]}"; do
+      script_args=()
       case $name in
         *"in-memory store") [ -n "$MEMORY_PID" ] || continue; extra=(-H "Cookie: $MEMORY_COOKIE") ;;
         "reference: "*"(session)") extra=(-H "Cookie: $REFERENCE_COOKIE") ;;
         *"(session)") extra=(-H "Cookie: $COOKIE") ;;
-        *"(random"*) extra=(-s "$ROOT/bench/pages.lua") ;;
+        *"skip=(random"*) extra=(-s "$ROOT/bench/pages.lua") ;;
+        *"q=song (random"*) extra=(-s "$ROOT/bench/pages.lua"); script_args=(-- search) ;;
         *) extra=() ;;
       esac
-      reports[$name]+=$(wrk_run "$seconds" "$CONNECTIONS" "${extra[@]}" "$(compared_request "$name")")$'\n'
+      reports[$name]+=$(wrk_run "$seconds" "$CONNECTIONS" "${extra[@]}" "$(compared_request "$name")" "${script_args[@]}")$'\n'
     done
   done
   for name in "${COMPARED[@]}"; do
@@ -323,6 +325,7 @@ rm -rf "$WORK"
     ratio "tracks search, page cache off ≥ ${local_minimum}× /healthz" "$backend" "GET /tracks?q=song 9, page cache off" "GET /healthz" "$local_minimum"
     # No target: each request a different page, so none share a read; what one read costs.
     ratio "tracks list, page cache off, a different page each time (no target)" "$backend" "GET /tracks?limit=20&skip=(random 0–200), page cache off" "GET /healthz"
+    ratio "tracks search, page cache off, a different term each time (no target)" "$backend" "GET /tracks?q=song (random 1–999), page cache off" "GET /healthz"
     ratio "tracks list (page cache on) ≥ 0.5× /healthz" "$backend" "GET /tracks?limit=20 (10k tracks)" "GET /healthz" 0.5
     ratio "tracks search (page cache on) ≥ 0.5× /healthz" "$backend" "GET /tracks?q=song 9 (search)" "GET /healthz" 0.5
     ratio "rendered GET / (signed in, 20 tracks) ≥ 0.25× /healthz" "$backend" "GET / rendered page (session)" "GET /healthz" 0.25
