@@ -80,10 +80,12 @@ fn postgres_pool(max_connections: u32) -> PgPoolOptions {
 #[derive(Debug, Clone)]
 pub enum Db {
     /// `readers` serve the hot reads (the catalogue, session loads); the rest goes through
-    /// `pool`. `pages` batches the catalogue reads that go to the blocking pool.
+    /// `pool`. `pages` shares the catalogue reads that go to the blocking pool between the
+    /// requests asking for the same page at the same moment.
     Sqlite { pool: SqlitePool, readers: Readers, pages: Arc<SharedReads<Page, PageJson>> },
     /// `readers` serve the hot reads, `searches` the catalogue's searches (planned for each
-    /// term); `versions` and `pages` batch the catalogue reads of concurrent requests.
+    /// term); `versions` and `pages` share the catalogue's reads between the requests asking
+    /// for the same one at the same moment.
     Postgres {
         pool: PgPool,
         readers: PgReaders,
@@ -202,6 +204,7 @@ impl Db {
             Self::Sqlite { pool, pages, .. } => {
                 let options = pool.connect_options();
                 let readers = Readers::open(options.get_filename(), session_reader_count(), ACQUIRE_TIMEOUT)?;
+                // Session loads never read the catalogue; its shared reads, never used.
                 Self::Sqlite { pool: pool.clone(), readers, pages: pages.clone() }
             }
             Self::Postgres { pool, searches, versions, pages, .. } => {

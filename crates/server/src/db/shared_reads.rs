@@ -1,5 +1,6 @@
-//! Reads that concurrent requests share on PostgreSQL, where each read is a round trip: the
-//! catalogue's version (`tracks::version`) and its pages (`tracks::list`).
+//! Reads that concurrent requests share where a read costs more than waiting for another's:
+//! on PostgreSQL (a round trip) the catalogue's version (`tracks::version`) and its pages
+//! (`tracks::list`); on SQLite the pages read on the blocking pool (searches, far pages).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,12 +11,13 @@ use tokio::sync::oneshot;
 
 use super as db;
 
-/// Reads of one kind that the requests waiting at the same moment for the same key share: one
-/// round trip answers every request that arrived before it started, and requests arriving
-/// during it wait for the next one. Under load that turns a round trip per request into one
-/// per batch, and it gives nothing up: a request never takes the answer of a read that
-/// started before the request arrived (which could miss a change committed just before it).
-/// It keeps nothing either: a key is forgotten as soon as no request waits for it.
+/// Reads of one kind, shared by the requests asking for the same key at the same moment. The
+/// first request for a key reads it itself; the requests that ask while that read is under
+/// way wait for the next one, which one task makes for all of them, and so on while requests
+/// keep coming. Under load that turns a read per request into one per batch, and it gives
+/// nothing up: a request never takes the answer of a read that started before the request
+/// arrived (which could miss a change committed just before it). It keeps nothing either: a
+/// key is forgotten as soon as no request waits for it.
 pub struct SharedReads<K, V>(Mutex<HashMap<K, Vec<oneshot::Sender<Answer<V>>>>>);
 
 impl<K, V> Default for SharedReads<K, V> {

@@ -128,9 +128,10 @@ impl From<&ListQuery> for Page {
 
 /// A page of the catalogue in id order, optionally filtered by a case-insensitive substring
 /// of the title or the artist. Searches use the trigram indexes (FTS5 on SQLite, pg_trgm on
-/// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan. On
-/// PostgreSQL, where a read is a round trip, the requests waiting for the same page at the
-/// same moment share one (`shared_reads`), each from a read begun after it asked.
+/// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan.
+/// Where a read costs more than waiting for another's (a round trip on PostgreSQL, the
+/// blocking pool on SQLite), the requests asking for the same page at the same moment share
+/// one (`shared_reads`), each from a read begun after it asked.
 pub async fn list(db: &Db, page: &Page) -> db::Result<PageJson> {
     match db {
         Db::Sqlite { readers, pages, .. } => match page {
