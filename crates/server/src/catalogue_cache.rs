@@ -14,7 +14,7 @@ use frontend::ServedPage;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
-use crate::db::tracks::{Page, PageJson};
+use crate::db::tracks::{Page, PageJson, TYPICAL_PAGE_BYTES};
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::metrics;
@@ -61,9 +61,8 @@ impl std::fmt::Debug for PageCache {
 impl PageCache {
     /// A cache holding at most `bytes` of pages; 0 turns it off (every page is read).
     pub fn new(bytes: u64) -> Self {
-        /// A page of 20 tracks is about 4 KiB of JSON; only sizes the cache's table.
-        const TYPICAL_PAGE: u64 = 4096;
-        let items = usize::try_from(bytes / TYPICAL_PAGE).unwrap_or(usize::MAX).max(1);
+        // Only sizes the cache's table; the bytes bound what it holds.
+        let items = usize::try_from(bytes / TYPICAL_PAGE_BYTES as u64).unwrap_or(usize::MAX).max(1);
         Self((bytes > 0).then(|| Arc::new(Cached { pages: Cache::with_weighter(items, bytes, ByBytes) })))
     }
 

@@ -191,6 +191,13 @@ mod tests {
         }
     }
 
+    /// Until `count` requests wait for the next read.
+    async fn until_waiting(reads: &Reads, count: usize) {
+        while reads.waiting().get(&()).map_or(0, Vec::len) < count {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
     async fn answer(request: JoinHandle<u32>) -> u32 {
         tokio::time::timeout(Duration::from_secs(5), request)
             .await
@@ -204,7 +211,7 @@ mod tests {
         let first = ask(&reads, &source);
         until_begun(&source, 1).await;
         let (second, third) = (ask(&reads, &source), ask(&reads, &source));
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        until_waiting(&reads, 2).await;
         assert_eq!(source.began.load(Ordering::SeqCst), 1, "the others wait for the first read to end");
 
         source.finish.add_permits(2);
@@ -220,7 +227,7 @@ mod tests {
         let first = ask(&reads, &source);
         until_begun(&source, 1).await;
         let second = ask(&reads, &source);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        until_waiting(&reads, 1).await;
 
         // The first request goes away (its client hung up) in the middle of its read.
         first.abort();

@@ -81,6 +81,9 @@ pub struct PageJson {
     pub len: usize,
 }
 
+/// About how much JSON a page of 20 tracks is: sizes its buffer, and the page cache's table.
+pub const TYPICAL_PAGE_BYTES: usize = 4096;
+
 /// Writes a [`PageJson`] one row at a time, as the rows are read.
 struct PageWriter {
     json: Vec<u8>,
@@ -89,9 +92,7 @@ struct PageWriter {
 
 impl PageWriter {
     fn new() -> Self {
-        /// A page of 20 tracks is about 4 KiB.
-        const TYPICAL: usize = 4096;
-        let mut json = Vec::with_capacity(TYPICAL);
+        let mut json = Vec::with_capacity(TYPICAL_PAGE_BYTES);
         json.push(b'[');
         Self { json, len: 0 }
     }
@@ -213,7 +214,7 @@ mod sqlite {
     }
 
     /// `term` is already lower case.
-    pub fn search(conn: &Connection, limit: i64, skip: i64, term: &str) -> db::Result<PageJson> {
+    fn search(conn: &Connection, limit: i64, skip: i64, term: &str) -> db::Result<PageJson> {
         // The FTS index yields matches in rowid (= id) order, so the page stops after `limit`
         // hits instead of collecting and sorting every match.
         const FTS: &str = concat!(

@@ -121,15 +121,19 @@ async fn concurrent_pages_all_show_a_change_made_before_they_were_asked() {
     for (round, title) in ["Wonderwall", "Supersonic", "Live Forever"].into_iter().enumerate() {
         execute(&app, &format!("INSERT INTO tracks (title, artist) VALUES ('{title}', 'Oasis')")).await;
         // On PostgreSQL these share version reads; none may take one that began before it.
-        let url = app.url("/tracks?q=oasis");
-        let pages = futures_join_all((0..32).map(|_| {
-            let request = Client::new().get(&url);
-            async move { request.send().await.expect("sent").json::<Vec<Track>>().await.expect("tracks") }
-        }));
-        for page in pages.await {
+        for page in asked_at_once(&app.url("/tracks?q=oasis"), 32).await {
             assert_eq!(page.len(), round + 1, "{page:?}");
         }
     }
+}
+
+/// The page at `url`, asked `count` times at once, each on a connection of its own.
+async fn asked_at_once(url: &str, count: usize) -> Vec<Vec<Track>> {
+    futures_join_all((0..count).map(|_| {
+        let request = Client::new().get(url);
+        async move { request.send().await.expect("sent").json::<Vec<Track>>().await.expect("tracks") }
+    }))
+    .await
 }
 
 /// Adds `count` tracks in one statement, every 20th by the artist "Filler".
@@ -171,11 +175,7 @@ async fn pages_asked_under_load_all_show_a_change_acknowledged_before_they_were_
         .collect();
     for round in 1..=10 {
         execute(&app, &format!("INSERT INTO tracks (title, artist) VALUES ('Song {round}', 'Filler')")).await;
-        let pages = futures_join_all((0..16).map(|_| {
-            let request = Client::new().get(&url);
-            async move { request.send().await.expect("sent").json::<Vec<Track>>().await.expect("tracks") }
-        }));
-        for page in pages.await {
+        for page in asked_at_once(&url, 16).await {
             assert_eq!(page.len(), round, "{page:?}");
         }
     }
