@@ -1,6 +1,5 @@
-//! Reads that concurrent requests share where a read costs more than waiting for another's:
-//! on PostgreSQL (a round trip) the catalogue's version (`tracks::version`) and its pages
-//! (`tracks::list`); on SQLite the pages read on the blocking pool (searches, far pages).
+//! Reads that concurrent requests share: the catalogue's pages (`tracks::list`), and on
+//! PostgreSQL, where each is a round trip, the catalogue's version (`tracks::version`).
 
 use std::collections::HashMap;
 use std::future::Future;
