@@ -39,7 +39,7 @@ macro_rules! columns {
     };
 }
 
-/// Pages up to this far in are read on the request's thread: OFFSET steps over every skipped
+/// Pages up to this far in are read on a runtime thread: OFFSET steps over every skipped
 /// row, and 200 of them cost some microseconds (1 000 measured at 50–100 µs, too long to hold
 /// a runtime thread).
 const QUICK_SKIP: i64 = 200;
@@ -191,8 +191,8 @@ mod sqlite {
     };
     use crate::db;
 
-    /// One read of `page`, unshared: on the request's thread if it is quick, else on the
-    /// blocking pool.
+    /// One read of `page`: on the runtime thread that asks if it is quick (a page near the
+    /// start), else on the blocking pool.
     pub async fn read_page(readers: Readers, page: Page) -> db::Result<PageJson> {
         match page {
             Page { term: None, skip, limit } if skip <= QUICK_SKIP => {
