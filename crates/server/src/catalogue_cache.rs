@@ -70,7 +70,7 @@ impl PageCache {
     /// read now (and kept).
     pub async fn get(&self, db: &Db, page: Page) -> Result<ServedPage> {
         if self.0.is_none() {
-            return Ok(served(db::tracks::list(db, &page).await?));
+            return Ok(served(db::tracks::list(db, page).await?));
         }
         // The version first, the rows second: rows are then never older than the version
         // they are kept under. (The other way round, a change committed in between would
@@ -81,13 +81,13 @@ impl PageCache {
     /// [`get`](Self::get) for a caller that has just read the catalogue's `version` itself
     /// (a rendered page, which keeps itself under that version too): one read, not two.
     pub async fn get_at(&self, db: &Db, page: Page, version: i64) -> Result<ServedPage> {
-        let Some(cache) = &self.0 else { return Ok(served(db::tracks::list(db, &page).await?)) };
+        let Some(cache) = &self.0 else { return Ok(served(db::tracks::list(db, page).await?)) };
         if let Some(kept) = cache.pages.get(&page).filter(|kept| kept.version == version) {
             metrics::page_cache("hit");
             return Ok(kept.page);
         }
         metrics::page_cache("miss");
-        let fresh = served(db::tracks::list(db, &page).await?);
+        let fresh = served(db::tracks::list(db, page.clone()).await?);
         cache.pages.insert(page, Kept { version, page: fresh.clone() });
         Ok(fresh)
     }

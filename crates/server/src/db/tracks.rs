@@ -132,15 +132,11 @@ impl From<&ListQuery> for Page {
 /// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan.
 /// The requests asking for the same page at the same moment share one read
 /// (`shared_reads`), each from a read begun after it asked.
-pub async fn list(db: &Db, page: &Page) -> db::Result<PageJson> {
+pub async fn list(db: &Db, page: Page) -> db::Result<PageJson> {
     match db {
-        Db::Sqlite { readers, pages, .. } => {
-            pages.read(readers.clone(), page.clone(), sqlite::read_page).await
-        }
+        Db::Sqlite { readers, pages, .. } => pages.read(readers.clone(), page, sqlite::read_page).await,
         Db::Postgres { readers, searches, pages, .. } => {
-            let read =
-                |(readers, searches), page| async move { postgres::page(&readers, &searches, &page).await };
-            pages.read((readers.clone(), searches.clone()), page.clone(), read).await
+            pages.read((readers.clone(), searches.clone()), page, postgres::read_page).await
         }
     }
 }
@@ -299,12 +295,12 @@ mod postgres {
     use super::{PAGE, Page, PageJson, PageWriter, SUBSTRING, TrackRow, like_pattern};
     use crate::db::{self, PgReaders};
 
-    /// One read of `page`, unshared: a search on the connections planned for each term.
-    pub async fn page(readers: &PgReaders, searches: &PgReaders, page: &Page) -> db::Result<PageJson> {
+    /// One read of `page`: a search on the connections planned for each term.
+    pub async fn read_page((readers, searches): (PgReaders, PgReaders), page: Page) -> db::Result<PageJson> {
         let Page { term, skip, limit } = page;
         let (readers, query) = match term {
             None => (readers, sqlx::query(PAGE).bind(limit).bind(skip)),
-            Some(term) => (searches, sqlx::query(SUBSTRING).bind(limit).bind(skip).bind(like_pattern(term))),
+            Some(term) => (searches, sqlx::query(SUBSTRING).bind(limit).bind(skip).bind(like_pattern(&term))),
         };
         let mut reader = readers.get().await?;
         let read = query.fetch_all(reader.connection()).await;
