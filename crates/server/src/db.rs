@@ -255,3 +255,68 @@ fn is_ending_connection(err: &sqlx::Error) -> bool {
 fn may_break_connection(err: &sqlx::Error) -> bool {
     !matches!(err, sqlx::Error::Database(_)) || is_ending_connection(err)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use sqlx::SqlitePool;
+    use sqlx::migrate::Migrator;
+    use sqlx::sqlite::SqliteConnectOptions;
+
+    use super::Db;
+    use super::tracks::{self, Page};
+
+    /// The SQLite migration this test upgrades across: it rebuilds the search index.
+    const REBUILDS_THE_SEARCH_INDEX: &str = "20261202000008";
+
+    /// Copies the SQLite migrations older than `version` into `to`, as an older server had them.
+    fn migrations_before(version: &str, to: &Path) {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+        for file in std::fs::read_dir(from).expect("the migrations") {
+            let file = file.expect("a migration");
+            if file.file_name().to_string_lossy().as_ref() < version {
+                std::fs::copy(file.path(), to.join(file.file_name())).expect("copied");
+            }
+        }
+    }
+
+    /// The largest page of the search index (its rows above 10 are pages; see FTS5's docs).
+    async fn largest_search_page(pool: &SqlitePool) -> i64 {
+        sqlx::query_scalar("SELECT max(length(block)) FROM tracks_search_data WHERE id > 10")
+            .fetch_one(pool)
+            .await
+            .expect("read")
+    }
+
+    #[tokio::test]
+    async fn the_search_index_is_rebuilt_on_small_pages_and_still_finds_every_track() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (older, file) = (dir.path().join("older"), dir.path().join("tracklist.db"));
+        std::fs::create_dir(&older).expect("created");
+        migrations_before(REBUILDS_THE_SEARCH_INDEX, &older);
+        let options = SqliteConnectOptions::new().filename(&file).create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.expect("opened");
+        Migrator::new(older.as_path()).await.expect("read").run(&pool).await.expect("migrated");
+        sqlx::query(
+            "INSERT INTO tracks (title, artist) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL \
+             SELECT i + 1 FROM n WHERE i < 3000) SELECT 'Song ' || i, 'Artist ' || (i % 50) FROM n",
+        )
+        .execute(&pool)
+        .await
+        .expect("added");
+        let before = largest_search_page(&pool).await;
+        pool.close().await;
+
+        let db = Db::connect(&format!("sqlite://{}", file.display())).await.expect("upgraded");
+        let Db::Sqlite { pool, .. } = &db else { unreachable!("a SQLite URL") };
+        let after = largest_search_page(pool).await;
+        let search = |term: &str| Page { term: Some(term.into()), skip: 0, limit: 20 };
+        let by_title = tracks::list(&db, search("song 2999")).await.expect("searched");
+        let by_artist = tracks::list(&db, search("artist 49")).await.expect("searched");
+
+        assert!(before > 2000 && after <= 1100, "pages of up to {before} bytes, then {after}");
+        assert_eq!(by_title.len, 1, "{by_title:?}");
+        assert_eq!(by_artist.len, 20, "{by_artist:?}");
+    }
+}
