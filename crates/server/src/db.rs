@@ -281,7 +281,8 @@ mod tests {
         }
     }
 
-    /// The largest page of the search index (its rows above 10 are pages; see FTS5's docs).
+    /// The largest page of the search index, in bytes: FTS5 keeps its averages and its
+    /// structure in rows 1 and 10 of its `_data` table, and its pages in the others.
     async fn largest_search_page(pool: &SqlitePool) -> i64 {
         sqlx::query_scalar("SELECT max(length(block)) FROM tracks_search_data WHERE id > 10")
             .fetch_one(pool)
