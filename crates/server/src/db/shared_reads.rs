@@ -185,16 +185,22 @@ mod tests {
     }
 
     async fn until_begun(source: &Source, reads: u32) {
-        while source.began.load(Ordering::SeqCst) < reads {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        until(|| source.began.load(Ordering::SeqCst) >= reads).await;
     }
 
     /// Until `count` requests wait for the next read.
     async fn until_waiting(reads: &Reads, count: usize) {
-        while reads.waiting().get(&()).map_or(0, Vec::len) < count {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        until(|| reads.waiting().get(&()).map_or(0, Vec::len) >= count).await;
+    }
+
+    /// Polls `done` until it holds; a test whose condition never comes fails instead of hanging.
+    async fn until(done: impl Fn() -> bool) {
+        let polled = async {
+            while !done() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), polled).await.expect("came within 5 s");
     }
 
     async fn answer(request: JoinHandle<u32>) -> u32 {

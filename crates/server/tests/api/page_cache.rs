@@ -159,7 +159,7 @@ async fn pages_asked_under_load_all_show_a_change_acknowledged_before_they_were_
     add_tracks(&app, 200_000).await;
     let url = app.url("/tracks?q=fill&skip=10000&limit=20");
     // The same page asked without pause, so that a read of it is nearly always under way when
-    // a change is acknowledged: on PostgreSQL requests share page reads, and none may take
+    // a change is acknowledged: requests share page reads (on either engine), and none may take
     // one that began before it was asked.
     let stop = Arc::new(AtomicBool::new(false));
     let load: Vec<_> = (0..8)
