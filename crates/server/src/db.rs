@@ -129,6 +129,12 @@ impl Error {
             Self::Shared(err) => err.is_unavailable(),
         }
     }
+
+    /// Whether SQLite stopped the statement because its reader's deadline passed (see
+    /// `Readers::bounded`).
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, Self::Sqlite(err) if err.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted))
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

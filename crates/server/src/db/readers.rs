@@ -8,8 +8,9 @@
 //! the migrations, stay on sqlx; WAL lets these readers see each committed write without
 //! blocking writers.
 
+use std::cell::Cell;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use deadpool::Runtime;
@@ -44,6 +45,7 @@ impl Readers {
             // Readers under WAL wait only in rare cases (recovery after a crash); wait then,
             // as the sqlx connections do, rather than fail the request.
             connection.busy_timeout(Duration::from_secs(5))?;
+            connection.progress_handler(STEPS_BETWEEN_LOOKS, Some(past_deadline));
             pool.try_add(connection).map_err(|(_, err)| anyhow::anyhow!("cannot pool a reader: {err}"))?;
         }
         Ok(Self(pool))
@@ -60,8 +62,29 @@ impl Readers {
         Ok(read(&connection)?)
     }
 
-    /// Runs `read` on the blocking pool: for reads whose cost grows with the catalogue
-    /// (searches), so that they never hold up the requests sharing this thread.
+    /// Runs `read` on this thread for up to about `budget`, then, if it is not done, again on
+    /// the blocking pool: for reads that are quick in the usual case but whose cost cannot be
+    /// told in advance (searches), so that the usual case stays on the request's thread and no
+    /// read holds it for longer than the budget.
+    pub async fn bounded<T: Send + 'static, E: Send + 'static>(
+        &self,
+        budget: Duration,
+        read: impl Fn(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, Error>
+    where
+        Error: From<E>,
+    {
+        let connection = self.connection().await?;
+        match within(budget, || read(&connection)).map_err(Error::from) {
+            Err(err) if err.is_interrupted() => {
+                Ok(tokio::task::spawn_blocking(move || read(&connection)).await??)
+            }
+            done => done,
+        }
+    }
+
+    /// Runs `read` on the blocking pool: for reads whose cost grows with the catalogue (pages
+    /// and searches far in), so that they never hold up the requests sharing this thread.
     pub async fn slow<T: Send + 'static, E: Send + 'static>(
         &self,
         read: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
@@ -82,28 +105,74 @@ impl Readers {
     }
 }
 
+/// SQLite calls the progress handler about every this many steps of its virtual machine:
+/// inside an FTS5 scan, whose own loops never look for an interrupt, that is once every
+/// 20–40 µs (measured), as each page of the index is read.
+const STEPS_BETWEEN_LOOKS: i32 = 50;
+
+thread_local! {
+    /// When the read under way on this thread must stop (see [`Readers::bounded`]); `None`
+    /// outside bounded reads, so reads on the blocking pool run to the end.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The readers' progress handler: `true` interrupts the statement under way.
+fn past_deadline() -> bool {
+    DEADLINE.get().is_some_and(|deadline| Instant::now() >= deadline)
+}
+
+/// Runs `read` with this thread's [`DEADLINE`] `budget` from now, and none after it returns
+/// (or panics).
+fn within<T>(budget: Duration, read: impl FnOnce() -> T) -> T {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            DEADLINE.set(None);
+        }
+    }
+    DEADLINE.set(Some(Instant::now() + budget));
+    let _clear = Clear;
+    read()
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::thread::{self, ThreadId};
     use std::time::Duration;
 
-    use super::Readers;
+    use super::{Readers, STEPS_BETWEEN_LOOKS};
     use crate::db::Error;
 
-    fn database() -> tempfile::TempDir {
+    const ONE_ROW: &str = "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);";
+
+    /// A WAL database set up by `setup`, and readers on it.
+    fn database(setup: &str) -> (tempfile::TempDir, Readers) {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let conn = rusqlite::Connection::open(dir.path().join("test.db")).expect("created");
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);",
-        )
-        .expect("set up");
-        dir
+        let path = dir.path().join("test.db");
+        let conn = rusqlite::Connection::open(&path).expect("created");
+        conn.execute_batch("PRAGMA journal_mode = WAL;").expect("WAL");
+        conn.execute_batch(setup).expect("set up");
+        let readers = Readers::open(&path, 1, Duration::from_millis(100)).expect("opened");
+        (dir, readers)
+    }
+
+    /// `sql`'s integers, read through [`Readers::bounded`], and the thread each attempt ran on.
+    async fn bounded(readers: &Readers, budget: Duration, sql: &'static str) -> (Vec<i64>, Vec<ThreadId>) {
+        let attempts = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&attempts);
+        let read = move |conn: &rusqlite::Connection| {
+            seen.lock().expect("not poisoned").push(thread::current().id());
+            conn.prepare(sql)?.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()
+        };
+        let answer = readers.bounded(budget, read).await.expect("answered");
+        let attempts = attempts.lock().expect("not poisoned").clone();
+        (answer, attempts)
     }
 
     #[tokio::test]
     async fn a_read_that_finds_every_reader_busy_fails_in_bounded_time() {
-        let dir = database();
-        let readers =
-            Readers::open(&dir.path().join("test.db"), 1, Duration::from_millis(100)).expect("opened");
+        let (_dir, readers) = database(ONE_ROW);
         let read =
             |conn: &rusqlite::Connection| conn.query_row("SELECT x FROM t", [], |row| row.get::<_, i64>(0));
 
@@ -119,12 +188,66 @@ mod tests {
 
     #[tokio::test]
     async fn readers_cannot_write() {
-        let dir = database();
-        let readers =
-            Readers::open(&dir.path().join("test.db"), 1, Duration::from_millis(100)).expect("opened");
+        let (_dir, readers) = database(ONE_ROW);
 
         let write = readers.quick(|conn| conn.execute("DELETE FROM t", [])).await;
 
         assert!(matches!(write, Err(Error::Sqlite(_))), "{write:?}");
+    }
+
+    #[tokio::test]
+    async fn a_bounded_read_within_its_budget_runs_once_on_the_asking_thread() {
+        let (_dir, readers) = database(ONE_ROW);
+
+        let (answer, attempts) = bounded(&readers, Duration::from_secs(10), "SELECT x FROM t").await;
+
+        assert_eq!(answer, [7]);
+        assert_eq!(attempts, [thread::current().id()]);
+    }
+
+    #[tokio::test]
+    async fn a_bounded_read_past_its_budget_is_stopped_and_read_again_on_the_blocking_pool() {
+        let (_dir, readers) = database(ONE_ROW);
+        const COUNT: &str =
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+            SELECT count(*) FROM n";
+
+        let (answer, attempts) = bounded(&readers, Duration::from_millis(1), COUNT).await;
+
+        assert_eq!(answer, [1_000_000], "the read on the pool runs to the end");
+        assert_eq!(attempts.len(), 2, "{attempts:?}");
+        assert_eq!(attempts[0], thread::current().id());
+        assert_ne!(attempts[1], thread::current().id());
+        let (answer, attempts) = bounded(&readers, Duration::from_secs(10), "SELECT x FROM t").await;
+        assert_eq!((answer, attempts.len()), (vec![7], 1), "the connection is not left interrupted");
+    }
+
+    /// FTS5's own loops never look for an interrupt; what stops a search is the progress
+    /// handler running as each page of the index is read.
+    #[tokio::test]
+    async fn a_search_that_walks_the_index_is_stopped_inside_the_walk() {
+        let (_dir, readers) = database(
+            "CREATE VIRTUAL TABLE s USING fts5 (title, artist, tokenize = 'trigram');
+            INSERT INTO s (s, rank) VALUES ('pgsz', 1000);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+            INSERT INTO s (rowid, title, artist) SELECT i, 'Song ' || i, 'Artist ' || (i % 500) FROM n;",
+        );
+        // Every trigram of the term is common, the phrase is in no row: the walk reads the
+        // index to its end.
+        const ABSENT: &str = "SELECT rowid FROM s WHERE s MATCH '\"artist 1000\"'";
+        let steps = readers
+            .quick(|conn| {
+                let mut statement = conn.prepare(ABSENT)?;
+                statement.query_map([], |row| row.get::<_, i64>(0))?.count();
+                Ok::<_, rusqlite::Error>(statement.get_status(rusqlite::StatementStatus::VmStep))
+            })
+            .await
+            .expect("read");
+        assert!(steps < STEPS_BETWEEN_LOOKS, "the statement's own steps ({steps}) never call the handler");
+
+        let (answer, attempts) = bounded(&readers, Duration::ZERO, ABSENT).await;
+
+        assert_eq!(answer, Vec::<i64>::new());
+        assert_eq!(attempts.len(), 2, "stopped on the asking thread, then read on the pool: {attempts:?}");
     }
 }
