@@ -45,6 +45,7 @@ impl Readers {
             // Readers under WAL wait only in rare cases (recovery after a crash); wait then,
             // as the sqlx connections do, rather than fail the request.
             connection.busy_timeout(Duration::from_secs(5))?;
+            // Stops a bounded read once its deadline passes; does nothing for other reads.
             connection.progress_handler(STEPS_BETWEEN_LOOKS, Some(past_deadline));
             pool.try_add(connection).map_err(|(_, err)| anyhow::anyhow!("cannot pool a reader: {err}"))?;
         }
@@ -107,7 +108,7 @@ impl Readers {
 
 /// SQLite calls the progress handler about every this many steps of its virtual machine:
 /// inside an FTS5 scan, whose own loops never look for an interrupt, that is once every
-/// 20–40 µs (measured), as each page of the index is read.
+/// 15–30 µs (measured on 300 000 tracks), as each page of the index is read.
 const STEPS_BETWEEN_LOOKS: i32 = 50;
 
 thread_local! {

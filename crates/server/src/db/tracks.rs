@@ -41,9 +41,9 @@ macro_rules! columns {
     };
 }
 
-/// Pages up to this far in are read on a runtime thread: OFFSET steps over every skipped
-/// row, and 200 of them cost some microseconds (1 000 measured at 50–100 µs, too long to hold
-/// a runtime thread).
+/// Pages up to this far in are read on the runtime thread that asks: OFFSET steps over every
+/// skipped row, so a page's cost grows with how far in it is (1 000 rows in measured at
+/// 50–100 µs, on every request for it), and up to here it stays at a few microseconds.
 const QUICK_SKIP: i64 = 200;
 
 /// How long a search may hold the runtime thread that asked for it (SQLite) before it is
@@ -51,7 +51,8 @@ const QUICK_SKIP: i64 = 200;
 /// reading them on the request's thread rather than handing each to the pool is 10–14% more
 /// searches a second (A/B, 10 000 tracks, page cache off); but a rare or absent term can walk
 /// the whole index. Under load at 10 000 tracks, 200 µs stops 0.1% of searches for random
-/// terms; 100 µs stopped 8%, and the second reads cost more than the first saved.
+/// terms; 100 µs (the top of tokio's rule of thumb for time between awaits) stopped 8%, and
+/// their second reads cost more than the first ones saved.
 const SEARCH_BUDGET: Duration = Duration::from_micros(200);
 
 // The reads both engines run. On SQLite `$1` is a named parameter, bound by that name.
