@@ -83,30 +83,21 @@ impl PgReaders {
         Ok(Self(pool))
     }
 
-    /// A connection for one read; hand the read's result to [`PgReader::finish`].
-    pub async fn get(&self) -> Result<PgReader, Error> {
-        match self.0.get().await {
-            Ok(connection) => Ok(PgReader(connection)),
-            Err(PoolError::Backend(err)) => Err(err.into()),
-            Err(PoolError::Timeout(_)) => Err(sqlx::Error::PoolTimedOut.into()),
-            Err(_) => Err(sqlx::Error::PoolClosed.into()),
-        }
-    }
-}
-
-/// One connection, lent for one read.
-pub struct PgReader(Object<Connector>);
-
-impl PgReader {
-    pub fn connection(&mut self) -> &mut PgConnection {
-        &mut self.0
-    }
-
-    /// Returns the connection for the next read, or drops it if `result` says it may be
-    /// broken, and passes `result` on.
-    pub fn finish<T>(self, result: sqlx::Result<T>) -> Result<T, Error> {
+    /// Runs `read` on one of these connections, then returns the connection for the next
+    /// read, or drops it if the read failed in a way that may have broken it.
+    pub async fn read<T>(
+        &self,
+        read: impl AsyncFnOnce(&mut PgConnection) -> sqlx::Result<T>,
+    ) -> Result<T, Error> {
+        let mut connection = match self.0.get().await {
+            Ok(connection) => connection,
+            Err(PoolError::Backend(err)) => return Err(err.into()),
+            Err(PoolError::Timeout(_)) => return Err(sqlx::Error::PoolTimedOut.into()),
+            Err(_) => return Err(sqlx::Error::PoolClosed.into()),
+        };
+        let result = read(&mut connection).await;
         if result.as_ref().is_err_and(may_break_connection) {
-            drop(Object::take(self.0));
+            drop(Object::take(connection));
         }
         Ok(result?)
     }

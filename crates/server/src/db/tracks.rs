@@ -165,9 +165,7 @@ pub async fn version(db: &Db) -> db::Result<i64> {
         }
         Db::Postgres { readers, versions, .. } => {
             let read = |readers: PgReaders, ()| async move {
-                let mut reader = readers.get().await?;
-                let read = sqlx::query_scalar(SQL).fetch_one(reader.connection()).await;
-                reader.finish(read)
+                readers.read(async |conn| sqlx::query_scalar(SQL).fetch_one(conn).await).await
             };
             versions.read(readers.clone(), (), read).await
         }
@@ -178,10 +176,9 @@ pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
     match db {
         Db::Sqlite { readers, .. } => readers.quick(move |conn| sqlite::by_id(conn, id)).await,
         Db::Postgres { readers, .. } => {
-            let mut reader = readers.get().await?;
-            let read =
-                sqlx::query(BY_ID).bind(id).try_map(track_row).fetch_optional(reader.connection()).await;
-            reader.finish(read)
+            readers
+                .read(async |conn| sqlx::query(BY_ID).bind(id).try_map(track_row).fetch_optional(conn).await)
+                .await
         }
     }
 }
@@ -317,10 +314,9 @@ mod postgres {
             None => (readers, sqlx::query(PAGE).bind(limit).bind(skip)),
             Some(term) => (searches, sqlx::query(SUBSTRING).bind(limit).bind(skip).bind(like_pattern(&term))),
         };
-        let mut reader = readers.get().await?;
-        let read = query.fetch_all(reader.connection()).await;
+        let rows = readers.read(async |conn| query.fetch_all(conn).await).await?;
         let mut page = PageWriter::new();
-        for row in &reader.finish(read)? {
+        for row in &rows {
             page.push(&track_from_row!(TrackRow, row, try_get))?;
         }
         Ok(page.finish())

@@ -71,13 +71,8 @@ pub async fn find_by_session(db: &Db, reference: &str, session_id: &str) -> supe
                 .await
         }
         Db::Postgres { readers, .. } => {
-            let mut reader = readers.get().await?;
-            let read = sqlx::query_as(SQL)
-                .bind(reference)
-                .bind(session_id)
-                .fetch_optional(reader.connection())
-                .await;
-            reader.finish(read)
+            let read = sqlx::query_as(SQL).bind(reference).bind(session_id);
+            readers.read(async |conn| read.fetch_optional(conn).await).await
         }
     }
 }

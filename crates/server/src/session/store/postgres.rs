@@ -51,13 +51,9 @@ impl Backend for PostgresSessions {
             Option<bool>,
         );
         let Db::Postgres { readers, .. } = &self.db else { return Ok(None) };
-        let mut reader = readers.get().await.map_err(backend_error)?;
-        let read = sqlx::query_as(SQL)
-            .bind(id.to_string())
-            .bind(time::OffsetDateTime::now_utc())
-            .fetch_optional(reader.connection())
-            .await;
-        let row: Option<Row> = reader.finish(read).map_err(backend_error)?;
+        let read = sqlx::query_as(SQL).bind(id.to_string()).bind(time::OffsetDateTime::now_utc());
+        let row: Option<Row> =
+            readers.read(async |conn| read.fetch_optional(conn).await).await.map_err(backend_error)?;
         let Some((data, reference, user_id, username, password_hash, is_admin, disabled)) = row else {
             return Ok(None);
         };
