@@ -11,8 +11,9 @@ use tokio::sync::oneshot;
 use super as db;
 
 /// Reads of one kind, shared by the requests asking for the same key at the same moment. The
-/// first request for a key reads it itself; the requests that ask while that read is under
-/// way wait for the next one, which one task makes for all of them, and so on while requests
+/// first request for a key reads it itself, after letting the requests ready to run on its
+/// thread ask too (those share its read); the requests that ask while that read is under way
+/// wait for the next one, which one task makes for all of them, and so on while requests
 /// keep coming. Under load that turns a read per request into one per batch, and it gives
 /// nothing up: a request never takes the answer of a read that started before the request
 /// arrived (which could miss a change committed just before it). It keeps nothing either: a
@@ -71,8 +72,21 @@ where
             // when nothing is shared), then pass the requests that came meanwhile on.
             None => {
                 let unfinished = Unfinished(self, &key);
+                // The requests ready to run on this thread get to ask first, and share this
+                // read rather than wait for the next: it begins after they asked.
+                tokio::task::yield_now().await;
+                let joined = self.waiting().get_mut(&key).map(std::mem::take).unwrap_or_default();
                 let answer = read(source.clone(), key.clone()).await;
                 unfinished.finished();
+                let answer = if joined.is_empty() {
+                    answer
+                } else {
+                    let answer = answer.map_err(Arc::new);
+                    for request in joined {
+                        let _ = request.send(answer.clone());
+                    }
+                    answer.map_err(db::Error::Shared)
+                };
                 self.hand_over(source, key, read);
                 answer
             }
@@ -223,6 +237,21 @@ mod tests {
         assert_eq!(answer(first).await, 0);
         assert_eq!((answer(second).await, answer(third).await), (1, 1), "one read after theirs began");
         assert_eq!(source.began.load(Ordering::SeqCst), 2);
+        assert!(reads.waiting().is_empty(), "nothing kept once answered");
+    }
+
+    #[tokio::test]
+    async fn requests_asking_before_a_read_begins_share_it() {
+        let (reads, source) = (Reads::default(), Arc::new(Source::default()));
+        // On this test's one thread, the three are ready to run before any of them reads.
+        let requests = [ask(&reads, &source), ask(&reads, &source), ask(&reads, &source)];
+        until_begun(&source, 1).await;
+
+        source.finish.add_permits(1);
+        for request in requests {
+            assert_eq!(answer(request).await, 0, "the one read, begun after all three asked");
+        }
+        assert_eq!(source.began.load(Ordering::SeqCst), 1);
         assert!(reads.waiting().is_empty(), "nothing kept once answered");
     }
 
