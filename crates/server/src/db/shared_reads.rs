@@ -40,7 +40,8 @@ where
     V: Clone + Send + 'static,
 {
     /// `read(source, key)`'s answer, from a read that started after this call. A key has an
-    /// entry while it is being read, listing the requests that wait for its next read.
+    /// entry while it is being read, listing the requests that wait for a read of it that has
+    /// not begun yet.
     pub async fn read<S, F, Fut>(self: &Arc<Self>, source: S, key: K, read: F) -> db::Result<V>
     where
         S: Clone + Send + 'static,
