@@ -77,9 +77,7 @@ impl Readers {
     {
         let connection = self.connection().await?;
         match within(budget, || read(&connection)).map_err(Error::from) {
-            Err(err) if err.is_interrupted() => {
-                Ok(tokio::task::spawn_blocking(move || read(&connection)).await??)
-            }
+            Err(err) if err.is_interrupted() => on_blocking_pool(connection, read).await,
             done => done,
         }
     }
@@ -93,8 +91,7 @@ impl Readers {
     where
         Error: From<E>,
     {
-        let connection = self.connection().await?;
-        Ok(tokio::task::spawn_blocking(move || read(&connection)).await??)
+        on_blocking_pool(self.connection().await?, read).await
     }
 
     async fn connection(&self) -> Result<Object<Connection>, Error> {
@@ -104,6 +101,17 @@ impl Readers {
             Err(_) => self.0.get().await.map_err(|_| Error::ReadersBusy),
         }
     }
+}
+
+/// Runs `read` on `connection` on the blocking pool.
+async fn on_blocking_pool<T: Send + 'static, E: Send + 'static>(
+    connection: Object<Connection>,
+    read: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+) -> Result<T, Error>
+where
+    Error: From<E>,
+{
+    Ok(tokio::task::spawn_blocking(move || read(&connection)).await??)
 }
 
 /// SQLite calls the progress handler about every this many steps of its virtual machine:

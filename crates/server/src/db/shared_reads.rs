@@ -83,9 +83,7 @@ where
                     answer
                 } else {
                     let answer = answer.map_err(Arc::new);
-                    for request in joined {
-                        let _ = request.send(answer.clone());
-                    }
+                    send(joined, &answer);
                     answer.map_err(db::Error::Shared)
                 };
                 self.hand_over(source, key, read);
@@ -130,16 +128,21 @@ where
             };
             // A failure is logged by each request's error response, not here.
             let answer = read(source.clone(), key.clone()).await.map_err(Arc::new);
-            for request in requests {
-                // A request that went away meanwhile no longer listens.
-                let _ = request.send(answer.clone());
-            }
+            send(requests, &answer);
         }
         unfinished.finished();
     }
 
     fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<K, Vec<oneshot::Sender<Answer<V>>>>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Gives each request waiting for a read its answer.
+fn send<V: Clone>(requests: Vec<oneshot::Sender<Answer<V>>>, answer: &Answer<V>) {
+    for request in requests {
+        // A request that went away meanwhile no longer listens.
+        let _ = request.send(answer.clone());
     }
 }
 
