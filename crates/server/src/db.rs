@@ -81,8 +81,8 @@ fn postgres_pool(max_connections: u32) -> PgPoolOptions {
 pub enum Db {
     /// `readers` serve the hot reads (the catalogue, session loads); the rest goes through
     /// `pool`. `pages` shares the catalogue's page reads between the requests asking for the
-    /// same page at the same moment.
-    Sqlite { pool: SqlitePool, readers: Readers, pages: Arc<SharedReads<Page, PageJson>> },
+    /// same page at the same moment (see [`tracks::SqlitePage`]).
+    Sqlite { pool: SqlitePool, readers: Readers, pages: Arc<SharedReads<tracks::SqlitePage, PageJson>> },
     /// `readers` serve the hot reads, `searches` the catalogue's searches (planned for each
     /// term); `versions` and `pages` share the catalogue's reads between the requests asking
     /// for the same one at the same moment.
