@@ -148,8 +148,15 @@ pub struct SqlitePage {
 
 impl SqlitePage {
     fn new(page: Page) -> Self {
-        let quick = page.term.is_none() && page.skip <= QUICK_SKIP;
+        let quick = page.term.is_none() && page.near_start();
         Self { thread: quick.then(|| std::thread::current().id()), page }
+    }
+}
+
+impl Page {
+    /// Within [`QUICK_SKIP`]: a list page read on the asking thread, a search begun there.
+    fn near_start(&self) -> bool {
+        self.skip <= QUICK_SKIP
     }
 }
 
@@ -214,8 +221,8 @@ mod sqlite {
     use shared::Track;
 
     use super::{
-        BY_ID, PAGE, Page, PageJson, PageWriter, QUICK_SKIP, Readers, SEARCH_BUDGET, SUBSTRING, TrackRow,
-        fts_phrase, like_pattern,
+        BY_ID, PAGE, Page, PageJson, PageWriter, Readers, SEARCH_BUDGET, SUBSTRING, TrackRow, fts_phrase,
+        like_pattern,
     };
     use crate::db;
 
@@ -223,12 +230,13 @@ mod sqlite {
     /// start), else on the blocking pool. A search near the start starts on the runtime
     /// thread and moves to the pool if it outlasts [`SEARCH_BUDGET`].
     pub async fn read_page(readers: Readers, page: Page) -> db::Result<PageJson> {
+        let near_start = page.near_start();
         match page {
-            Page { term: None, skip, limit } if skip <= QUICK_SKIP => {
+            Page { term: None, skip, limit } if near_start => {
                 readers.quick(|conn| self::page(conn, limit, skip)).await
             }
             Page { term: None, skip, limit } => readers.slow(move |conn| self::page(conn, limit, skip)).await,
-            Page { term: Some(term), skip, limit } if skip <= QUICK_SKIP => {
+            Page { term: Some(term), skip, limit } if near_start => {
                 readers.bounded(SEARCH_BUDGET, move |conn| search(conn, limit, skip, &term)).await
             }
             Page { term: Some(term), skip, limit } => {
@@ -438,7 +446,29 @@ pub async fn count(db: &Db) -> sqlx::Result<i64> {
 mod tests {
     use shared::Track;
 
-    use super::{PageWriter, TrackRow, fts_phrase, like_pattern};
+    use super::{Page, PageWriter, QUICK_SKIP, SqlitePage, TrackRow, fts_phrase, like_pattern};
+
+    /// The key a page asked for on another thread gets.
+    fn key_on_another_thread(page: &Page) -> SqlitePage {
+        let page = page.clone();
+        std::thread::spawn(move || SqlitePage::new(page)).join().expect("no panic")
+    }
+
+    #[test]
+    fn a_list_page_near_the_start_is_shared_only_on_the_asking_thread() {
+        let page = Page { term: None, skip: QUICK_SKIP, limit: 20 };
+        assert_eq!(SqlitePage::new(page.clone()), SqlitePage::new(page.clone()), "same thread");
+        assert_ne!(SqlitePage::new(page.clone()), key_on_another_thread(&page));
+    }
+
+    #[test]
+    fn searches_and_deeper_pages_are_shared_by_every_thread() {
+        let search = Page { term: Some("song 9".into()), skip: 0, limit: 20 };
+        let deeper = Page { term: None, skip: QUICK_SKIP + 1, limit: 20 };
+        for page in [search, deeper] {
+            assert_eq!(SqlitePage::new(page.clone()), key_on_another_thread(&page), "{page:?}");
+        }
+    }
 
     #[test]
     fn a_page_written_from_rows_is_the_json_of_its_tracks() {
