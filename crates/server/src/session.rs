@@ -27,6 +27,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use shared::SessionInfo;
 use tower_sessions::cookie::{self, Cookie};
@@ -118,6 +119,14 @@ pub struct SignedIn {
     /// The account's credentials at sign-in; sessions from before epochs existed have none.
     #[serde(default)]
     epoch: CredentialEpoch,
+}
+
+/// The entries of a stored record that a signed-in request reads, decoded from it directly
+/// (see `store::decode_data`); the field names are the keys [`SIGNED_IN`] and [`PENDING`].
+#[derive(Deserialize)]
+struct Held {
+    signed_in: Option<SignedIn>,
+    pending: Option<IgnoredAny>,
 }
 
 /// Who is signing in, for the session list.
@@ -302,13 +311,13 @@ impl Sessions {
         if let Some(id) = session.id().filter(|_| !session.is_modified())
             && let Some(indexed) = self.store.load_indexed(&id).await?
         {
-            let Some(value) = indexed.record.data.get(SIGNED_IN) else {
-                if indexed.record.data.contains_key(PENDING) {
+            let Held { signed_in, pending } = store::decode_data(&indexed.record)?;
+            let Some(signed_in) = signed_in else {
+                if pending.is_some() {
                     return Err(ApiError::SecondFactorRequired);
                 }
                 return Ok(None);
             };
-            let signed_in = SignedIn::deserialize(value).context("a session's sign-in does not decode")?;
             let account = indexed
                 .account
                 .filter(|(reference, _)| *reference == signed_in.reference)
@@ -462,5 +471,64 @@ pub fn harden_cookies(policy: CookiePolicy, response: &mut Response) {
     }
     if touches_session {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_sessions::session::Record;
+
+    fn signed_in() -> SignedIn {
+        SignedIn {
+            user_id: 7,
+            reference: "reference".into(),
+            signed_in_at: 1,
+            expires_at: 2,
+            seen_at: 3,
+            epoch: CredentialEpoch::of(&Account {
+                id: 7,
+                username: "ann".into(),
+                password_hash: "$argon2id$hash".into(),
+                is_admin: false,
+                disabled: false,
+            }),
+        }
+    }
+
+    /// A record as tower-sessions stores write it: each entry a JSON value, the whole
+    /// record MessagePack.
+    fn stored(entries: Vec<(&str, serde_json::Value)>) -> Vec<u8> {
+        let data = entries.into_iter().map(|(key, value)| (key.to_owned(), value)).collect();
+        let record = Record { id: Id::default(), data, expiry_date: time::OffsetDateTime::now_utc() };
+        rmp_serde::to_vec(&record).expect("a record encodes")
+    }
+
+    #[test]
+    fn a_sign_in_decodes_straight_from_the_stored_record() {
+        let record = stored(vec![
+            (SIGNED_IN, serde_json::to_value(signed_in()).expect("a sign-in encodes")),
+            (OFFERED_KEY, serde_json::Value::String("key".into())),
+        ]);
+        let held: Held = store::decode_data(&record).expect("the record decodes");
+        let decoded = held.signed_in.expect("the sign-in is found");
+        assert_eq!(serde_json::to_value(decoded).ok(), serde_json::to_value(signed_in()).ok());
+        assert!(held.pending.is_none());
+    }
+
+    #[test]
+    fn a_record_waiting_for_its_second_step_is_pending_and_not_signed_in() {
+        let pending = Pending { user_id: 7, epoch: CredentialEpoch::default(), until: 1 };
+        let record = stored(vec![(PENDING, serde_json::to_value(pending).expect("it encodes"))]);
+        let held: Held = store::decode_data(&record).expect("the record decodes");
+        assert!(held.signed_in.is_none() && held.pending.is_some());
+        let held: Held = store::decode_data(&stored(vec![])).expect("an empty record decodes");
+        assert!(held.signed_in.is_none() && held.pending.is_none());
+    }
+
+    #[test]
+    fn a_record_that_is_not_one_is_a_decode_error() {
+        assert!(store::decode_data::<Held>(b"\x93\x01").is_err());
+        assert!(store::decode_data::<Held>(&[]).is_err());
     }
 }

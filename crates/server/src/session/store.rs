@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use fred::prelude::Pool as RedisPool;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -53,7 +55,8 @@ trait Backend: SessionStore {
 /// A session record read together with what the per-user index says about it.
 #[derive(Debug)]
 pub struct Indexed {
-    pub record: Record,
+    /// The record as the store keeps it; [`decode_data`] reads what the caller needs of it.
+    pub record: Vec<u8>,
     /// The reference of the index row pointing at this session, and that row's account;
     /// `None` when no row points at it (revoked, or rotated to a new id).
     pub account: Option<(String, Account)>,
@@ -118,6 +121,20 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
 
 fn decode(data: &[u8]) -> session_store::Result<Record> {
     rmp_serde::from_slice(data).map_err(|err| session_store::Error::Decode(err.to_string()))
+}
+
+/// An encoded record's data decoded straight into `D`, a struct naming the entries it reads
+/// (the others are skipped). Decoding the whole [`Record`] first builds a JSON value for every
+/// entry (a sign-in's credential epoch becomes 32 numbers), only for the caller to decode one
+/// of them again: that was 5% of the samples of `GET /users/me`.
+pub fn decode_data<D: DeserializeOwned>(record: &[u8]) -> session_store::Result<D> {
+    /// [`Record`]'s fields, in its order: `rmp_serde::to_vec`, which every tower-sessions
+    /// store uses, writes a struct as the array of its fields.
+    #[derive(Deserialize)]
+    struct Fields<D>(IgnoredAny, D, IgnoredAny);
+    let Fields(_id, data, _expiry_date) =
+        rmp_serde::from_slice(record).map_err(|err| session_store::Error::Decode(err.to_string()))?;
+    Ok(data)
 }
 
 fn backend_error(err: impl std::fmt::Display) -> session_store::Error {

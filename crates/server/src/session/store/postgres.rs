@@ -7,7 +7,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::PostgresStore;
 
-use super::{Backend, Indexed, backend_error, decode, update_in_database};
+use super::{Backend, Indexed, backend_error, update_in_database};
 use crate::db::Db;
 use crate::db::users::Account;
 
@@ -68,7 +68,7 @@ impl Backend for PostgresSessions {
             ) => Some((reference, Account { id, username, password_hash, is_admin, disabled })),
             _ => None,
         };
-        Ok(Some(Indexed { record: decode(&data)?, account }))
+        Ok(Some(Indexed { record: data, account }))
     }
 }
 

@@ -65,7 +65,7 @@ impl Backend for SqliteSessions {
             })
             .await
             .map_err(backend_error)?;
-        row.map(|(data, account)| Ok(Indexed { record: decode(&data)?, account })).transpose()
+        row.map(|(data, account)| Ok(Indexed { record: data, account })).transpose()
     }
 }
 
