@@ -3,7 +3,8 @@
 //! by their own listener (`--metrics-bind`), so the public port never exposes them.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::future::IntoFuture;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -13,6 +14,7 @@ use axum::response::Response;
 use axum::routing::get;
 use metrics::{Label, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
 
 use crate::auth::password::Passwords;
 use crate::db::{self, Db};
@@ -104,10 +106,27 @@ pub struct Gauges {
     pub passwords: Passwords,
 }
 
-/// The metrics listener's routes.
-pub fn router(gauges: Gauges) -> Router {
+/// How often the recorder folds the latencies recorded since into its histograms.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Serves `/metrics` on `listener` until the task is dropped, and meanwhile keeps the
+/// recorder's memory bounded: it keeps every latency recorded until it folds them into the
+/// histograms, which it does on a scrape or an upkeep. Without the upkeep, a server nobody
+/// scraped grew by about 18 MiB per million requests, for ever.
+pub async fn serve(listener: TcpListener, gauges: Gauges) -> std::io::Result<()> {
     handle();
-    Router::new().route("/metrics", get(render)).with_state(gauges)
+    let app = Router::new().route("/metrics", get(render)).with_state(gauges);
+    let upkeep = async {
+        let mut every = tokio::time::interval(UPKEEP_INTERVAL);
+        loop {
+            every.tick().await;
+            handle().run_upkeep();
+        }
+    };
+    tokio::select! {
+        served = axum::serve(listener, app).into_future() => served,
+        () = upkeep => Ok(()),
+    }
 }
 
 async fn render(State(gauges): State<Gauges>) -> Result<String> {

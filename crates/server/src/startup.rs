@@ -93,7 +93,7 @@ impl Application {
         let metrics = self.metrics_listener.map(|listener| {
             let gauges =
                 metrics::Gauges { db: self.state.db.clone(), passwords: self.state.passwords.clone() };
-            tokio::spawn(axum::serve(listener, metrics::router(gauges)).into_future())
+            tokio::spawn(metrics::serve(listener, gauges))
         });
         let connections = &self.state.config.connections;
         let limits = serve::Limits {
