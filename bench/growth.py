@@ -4,7 +4,8 @@
 
 - /users/me with 1 000 000 live sessions in the store against 1 000 (target >= 0.9x);
 - list and search with the page cache off at 1 000 000 tracks against 10 000 (>= 0.8x);
-- server RSS after 100 000 sign-ins against after 100 (within 64 MiB).
+- server RSS after 100 000 sign-ins against after 100 (within 64 MiB);
+- server RSS after 20 s of requests with metrics on and never scraped (within 16 MiB).
 
 Prints a Markdown table. The filler sessions are rows the server never reads (the measured
 session is a real sign-in); they make the store's tables and indexes as large as a busy
@@ -177,6 +178,21 @@ def main():
         table.append((f"RSS after 100 000 sign-ins vs after 100 (within 64 MiB; {done} succeeded in {took:.0f} s)",
                       f"{after_100 / 1024:.1f} MiB → {after_100k / 1024:.1f} MiB: **{growth_mib:+.1f} MiB**",
                       growth_mib <= 64))
+
+        # Memory with metrics on, never scraped: the recorder must not keep every latency.
+        server = launch(3084, os.path.join(work, "metrics.db"), "--metrics-bind", "127.0.0.1:3085")
+        try:
+            wrk("http://127.0.0.1:3084/healthz", seconds=2)
+            before = rss_kib(server)
+            rps = wrk("http://127.0.0.1:3084/healthz", seconds=20)
+            after = rss_kib(server)
+        finally:
+            server.terminate()
+            server.wait()
+        growth_mib = (after - before) / 1024
+        table.append((f"RSS after {rps * 20 / 1e6:.1f} million requests with metrics on, never scraped (within 16 MiB)",
+                      f"{before / 1024:.1f} MiB → {after / 1024:.1f} MiB: **{growth_mib:+.1f} MiB**",
+                      growth_mib <= 16))
 
     print(f"Growth, SQLite, release build, wrk -t2 -c16, {ROUNDS} rounds of {max(1, SECONDS // ROUNDS)} s in turns:")
     print()
