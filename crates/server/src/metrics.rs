@@ -2,8 +2,8 @@
 //! active sessions, the password-hashing queue and the catalogue page cache. They are served
 //! by their own listener (`--metrics-bind`), so the public port never exposes them.
 
-use std::sync::OnceLock;
 use std::future::IntoFuture;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use axum::Router;
