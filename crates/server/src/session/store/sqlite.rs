@@ -65,7 +65,7 @@ impl Backend for SqliteSessions {
             })
             .await
             .map_err(backend_error)?;
-        row.map(|(data, account)| Ok(Indexed { record: data, account })).transpose()
+        Ok(row.map(|(record, account)| Indexed { record, account }))
     }
 }
 
