@@ -103,6 +103,27 @@ def rss_kib(proc):
         return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1))
 
 
+def rss_growth(server, warm_up, work):
+    """The server's RSS after warm_up() and after work() (then the server is stopped), what
+    each returned, and how long work() took."""
+    try:
+        warmed = warm_up()
+        before = rss_kib(server)
+        started = time.time()
+        worked = work()
+        took = time.time() - started
+        return before, rss_kib(server), warmed, worked, took
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def rss_row(name, before, after, within_mib):
+    growth_mib = (after - before) / 1024
+    return (name, f"{before / 1024:.1f} MiB → {after / 1024:.1f} MiB: **{growth_mib:+.1f} MiB**",
+            growth_mib <= within_mib)
+
+
 def sign_ins(port, count, workers=16):
     def one(_):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -162,37 +183,18 @@ def main():
                           ratio >= 0.8))
 
         # Memory after many sign-ins.
-        db = os.path.join(work, "sign-ins.db")
-        server = launch(3083, db)
-        try:
-            done = sign_ins(3083, 100)
-            after_100 = rss_kib(server)
-            started = time.time()
-            done += sign_ins(3083, 100_000 - 100)
-            after_100k = rss_kib(server)
-            took = time.time() - started
-        finally:
-            server.terminate()
-            server.wait()
-        growth_mib = (after_100k - after_100) / 1024
-        table.append((f"RSS after 100 000 sign-ins vs after 100 (within 64 MiB; {done} succeeded in {took:.0f} s)",
-                      f"{after_100 / 1024:.1f} MiB → {after_100k / 1024:.1f} MiB: **{growth_mib:+.1f} MiB**",
-                      growth_mib <= 64))
+        before, after, first, rest, took = rss_growth(launch(3083, os.path.join(work, "sign-ins.db")),
+                                                      lambda: sign_ins(3083, 100),
+                                                      lambda: sign_ins(3083, 100_000 - 100))
+        table.append(rss_row(f"RSS after 100 000 sign-ins vs after 100 (within 64 MiB; {first + rest} succeeded in {took:.0f} s)",
+                             before, after, 64))
 
         # Memory with metrics on, never scraped: the recorder must not keep every latency.
         server = launch(3084, os.path.join(work, "metrics.db"), "--metrics-bind", "127.0.0.1:3085")
-        try:
-            wrk("http://127.0.0.1:3084/healthz", seconds=2)
-            before = rss_kib(server)
-            rps = wrk("http://127.0.0.1:3084/healthz", seconds=20)
-            after = rss_kib(server)
-        finally:
-            server.terminate()
-            server.wait()
-        growth_mib = (after - before) / 1024
-        table.append((f"RSS after {rps * 20 / 1e6:.1f} million requests with metrics on, never scraped (within 16 MiB)",
-                      f"{before / 1024:.1f} MiB → {after / 1024:.1f} MiB: **{growth_mib:+.1f} MiB**",
-                      growth_mib <= 16))
+        url = "http://127.0.0.1:3084/healthz"
+        before, after, _, rps, _ = rss_growth(server, lambda: wrk(url, seconds=2), lambda: wrk(url, seconds=20))
+        table.append(rss_row(f"RSS after {rps * 20 / 1e6:.1f} million requests with metrics on, never scraped (within 16 MiB)",
+                             before, after, 16))
 
     print(f"Growth, SQLite, release build, wrk -t2 -c16, {ROUNDS} rounds of {max(1, SECONDS // ROUNDS)} s in turns:")
     print()
