@@ -2,8 +2,9 @@
 //! active sessions, the password-hashing queue and the catalogue page cache. They are served
 //! by their own listener (`--metrics-bind`), so the public port never exposes them.
 
+use std::collections::HashMap;
 use std::future::IntoFuture;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -12,7 +13,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
-use metrics::{Label, SharedString};
+use metrics::{Counter, Histogram, Label, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
@@ -45,19 +46,61 @@ fn handle() -> &'static PrometheusHandle {
 /// the raw path, which would make a label per track id).
 pub async fn track_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
-    let method = method_label(request.method());
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     let response = next.run(request).await;
-    // Methods and statuses are static strings (no allocation per request for them); the
-    // route is one of the router's own patterns.
-    let labels = vec![
-        Label::new("method", method),
-        Label::new("route", route),
-        Label::new("status", status_label(response.status())),
-    ];
-    metrics::counter!("http_requests_total", labels.iter()).increment(1);
-    metrics::histogram!("http_request_duration_seconds", labels).record(started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    record(route, &method, response.status(), started.elapsed().as_secs_f64());
     response
+}
+
+/// A route's request counter and latency histogram for one method and status.
+struct Handles {
+    method: Method,
+    status: StatusCode,
+    requests: Counter,
+    latency: Histogram,
+}
+
+/// The handles of every route, method and status seen so far, by route pattern. Looking them
+/// up in the recorder on every request (a key of three labels built, allocated and hashed,
+/// twice) cost about as much as the recording. Bounded: the routes are the router's patterns,
+/// the methods those a route answers (any other gets 405 before this layer), the statuses
+/// three digits.
+static SEEN: LazyLock<RwLock<HashMap<String, Vec<Handles>>>> = LazyLock::new(Default::default);
+
+fn record(route: &str, method: &Method, status: StatusCode, seconds: f64) {
+    let recorded = |seen: &HashMap<String, Vec<Handles>>| {
+        let handles = seen.get(route)?.iter().find(|h| h.method == *method && h.status == status)?;
+        handles.requests.increment(1);
+        handles.latency.record(seconds);
+        Some(())
+    };
+    if recorded(&SEEN.read().unwrap_or_else(PoisonError::into_inner)).is_some() {
+        return;
+    }
+    let mut seen = SEEN.write().unwrap_or_else(PoisonError::into_inner);
+    if recorded(&seen).is_some() {
+        return;
+    }
+    // Handles taken before the recorder is installed would count nothing, for good.
+    handle();
+    // Methods and statuses are static strings (no allocation for them); the route is one of
+    // the router's own patterns.
+    let labels = [
+        Label::new("method", method_label(method)),
+        Label::new("route", route.to_owned()),
+        Label::new("status", status_label(status)),
+    ];
+    let handles = Handles {
+        method: method.clone(),
+        status,
+        requests: metrics::counter!("http_requests_total", labels.iter()),
+        latency: metrics::histogram!("http_request_duration_seconds", labels.iter()),
+    };
+    handles.requests.increment(1);
+    handles.latency.record(seconds);
+    seen.entry(route.to_owned()).or_default().push(handles);
 }
 
 fn method_label(method: &Method) -> SharedString {
