@@ -34,10 +34,15 @@ macro_rules! track_from_row {
     };
 }
 
-/// A track's columns, in the order [`track_from_row!`] reads them.
+/// A track's columns, in the order [`track_from_row!`] reads them; `columns!("t.")` names
+/// them as `t.id, t.title, ...`, for a join with a table that has columns of the same names.
 macro_rules! columns {
-    () => {
-        "id, title, artist, album, year, label, created_by, created_at, updated_at"
+    ($($table:literal)?) => {
+        concat!(
+            $($table,)? "id, ", $($table,)? "title, ", $($table,)? "artist, ", $($table,)? "album, ",
+            $($table,)? "year, ", $($table,)? "label, ", $($table,)? "created_by, ",
+            $($table,)? "created_at, ", $($table,)? "updated_at"
+        )
     };
 }
 
@@ -256,12 +261,15 @@ mod sqlite {
     /// `term` is already lower case.
     fn search(conn: &Connection, limit: i64, skip: i64, term: &str) -> db::Result<PageJson> {
         // The FTS index yields matches in rowid (= id) order, so the page stops after `limit`
-        // hits instead of collecting and sorting every match.
+        // hits instead of collecting and sorting every match. Each hit is joined to its row as
+        // it is found (`CROSS JOIN` keeps the index as the outer loop): the page's ids are not
+        // first collected into a temporary table and sorted again, as `id IN (SELECT rowid
+        // ... LIMIT)` did (`song 9` +2–4%, A/B both ways, page cache off).
         const FTS: &str = concat!(
             "SELECT ",
-            columns!(),
-            " FROM tracks WHERE id IN (SELECT rowid FROM tracks_search WHERE tracks_search MATCH $3",
-            " ORDER BY rowid LIMIT $1 OFFSET $2) ORDER BY id"
+            columns!("tracks."),
+            " FROM tracks_search CROSS JOIN tracks ON tracks.id = tracks_search.rowid",
+            " WHERE tracks_search MATCH $3 ORDER BY tracks_search.rowid LIMIT $1 OFFSET $2"
         );
         let (sql, pattern) =
             if term.chars().count() >= 3 { (FTS, fts_phrase(term)) } else { (SUBSTRING, like_pattern(term)) };
