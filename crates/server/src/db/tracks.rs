@@ -264,7 +264,7 @@ mod sqlite {
         // hits instead of collecting and sorting every match. Each hit is joined to its row as
         // it is found (`CROSS JOIN` keeps the index as the outer loop): the page's ids are not
         // first collected into a temporary table and sorted again, as `id IN (SELECT rowid
-        // ... LIMIT)` did (`song 9` +2–4%, A/B both ways, page cache off).
+        // ... LIMIT)` did (`song 9` +2–6%, A/B both ways, page cache off).
         const FTS: &str = concat!(
             "SELECT ",
             columns!("tracks."),
