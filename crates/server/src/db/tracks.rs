@@ -143,8 +143,9 @@ pub struct Page {
 /// requests waiting on another thread: sharing it only among one thread's requests took the
 /// list with the page cache off from 61 700 to 67 100 req/s (A/B, four rounds each way, every
 /// round higher). A search can take up to its budget and a deeper page longer, so their reads
-/// stay shared by every thread's requests (per thread too: `song 9` +3–4%, but a different
-/// term each time 0.88–0.94×).
+/// stay shared by every thread's requests (per thread too, measured in three stops: `song 9`
+/// +1–5%, but a different term each time −6 to −12%, as even different terms share some of
+/// their longest reads across threads).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SqlitePage {
     thread: Option<std::thread::ThreadId>,

@@ -119,7 +119,8 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
     rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))
 }
 
-fn decode(data: &[u8]) -> session_store::Result<Record> {
+/// A whole [`Record`], or (for [`decode_data`]) any other shape of one, from that encoding.
+fn decode<T: DeserializeOwned>(data: &[u8]) -> session_store::Result<T> {
     rmp_serde::from_slice(data).map_err(|err| session_store::Error::Decode(err.to_string()))
 }
 
@@ -132,8 +133,7 @@ pub fn decode_data<D: DeserializeOwned>(record: &[u8]) -> session_store::Result<
     /// store uses, writes a struct as the array of its fields.
     #[derive(Deserialize)]
     struct Fields<D>(IgnoredAny, D, IgnoredAny);
-    let Fields(_id, data, _expiry_date) =
-        rmp_serde::from_slice(record).map_err(|err| session_store::Error::Decode(err.to_string()))?;
+    let Fields(_id, data, _expiry_date) = decode(record)?;
     Ok(data)
 }
 
