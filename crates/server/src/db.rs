@@ -27,8 +27,6 @@ use sqlx::{Connection, PgPool, SqlitePool};
 
 pub use self::pg_readers::{PgReaders, Plans};
 pub use self::readers::Readers;
-use self::shared_reads::SharedReads;
-use self::tracks::{Page, PageJson};
 
 /// Requests that cannot get a connection this fast answer 503 rather than queue for ever.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -76,23 +74,12 @@ fn postgres_pool(max_connections: u32) -> PgPoolOptions {
         })
 }
 
-/// A connection pool to the configured engine.
+/// A connection pool to the configured engine. `readers` serve the hot reads (a track, session
+/// loads; the catalogue's pages through [`tracks::Catalogue`]); the rest goes through `pool`.
 #[derive(Debug, Clone)]
 pub enum Db {
-    /// `readers` serve the hot reads (the catalogue, session loads); the rest goes through
-    /// `pool`. `pages` shares the catalogue's page reads between the requests asking for the
-    /// same page at the same moment (see [`tracks::SqlitePage`]).
-    Sqlite { pool: SqlitePool, readers: Readers, pages: Arc<SharedReads<tracks::SqlitePage, PageJson>> },
-    /// `readers` serve the hot reads, `searches` the catalogue's searches (planned for each
-    /// term); `versions` and `pages` share the catalogue's reads between the requests asking
-    /// for the same one at the same moment.
-    Postgres {
-        pool: PgPool,
-        readers: PgReaders,
-        searches: PgReaders,
-        versions: Arc<SharedReads<(), i64>>,
-        pages: Arc<SharedReads<Page, PageJson>>,
-    },
+    Sqlite { pool: SqlitePool, readers: Readers },
+    Postgres { pool: PgPool, readers: PgReaders },
 }
 
 /// What a query can fail with.
@@ -168,8 +155,7 @@ impl Db {
             let connections = POSTGRES_CONNECTIONS as usize;
             let readers =
                 PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT, Plans::OnePerStatement)?;
-            let searches = PgReaders::new(options, SEARCH_CONNECTIONS, ACQUIRE_TIMEOUT, Plans::EachRun)?;
-            Self::Postgres { pool, readers, searches, versions: Arc::default(), pages: Arc::default() }
+            Self::Postgres { pool, readers }
         } else {
             // The readers open the file by name; and a server that forgets every account
             // and track at exit is a mistake worth catching.
@@ -196,7 +182,7 @@ impl Db {
                 .with_context(|| format!("cannot open the database {database_url:?}"))?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("cannot migrate the database")?;
             let readers = Readers::open(options.get_filename(), reader_count(), ACQUIRE_TIMEOUT)?;
-            Self::Sqlite { pool, readers, pages: Arc::default() }
+            Self::Sqlite { pool, readers }
         };
         Ok(db)
     }
@@ -207,21 +193,38 @@ impl Db {
     /// SQLite, where there is only one writer anyway.
     pub fn session_budget(&self) -> anyhow::Result<Self> {
         Ok(match self {
-            Self::Sqlite { pool, pages, .. } => {
+            Self::Sqlite { pool, .. } => {
                 let options = pool.connect_options();
                 let readers = Readers::open(options.get_filename(), session_reader_count(), ACQUIRE_TIMEOUT)?;
-                // Session loads never read the catalogue; its shared reads, never used.
-                Self::Sqlite { pool: pool.clone(), readers, pages: pages.clone() }
+                Self::Sqlite { pool: pool.clone(), readers }
             }
-            Self::Postgres { pool, searches, versions, pages, .. } => {
+            Self::Postgres { pool, .. } => {
                 let options = (*pool.connect_options()).clone();
                 let connections = SESSION_POSTGRES_CONNECTIONS as usize;
                 let readers =
                     PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT, Plans::OnePerStatement)?;
                 let pool = postgres_pool(SESSION_POSTGRES_CONNECTIONS).connect_lazy_with(options);
-                // Session loads never read the catalogue; these are its own, shared, never used.
-                let (searches, versions, pages) = (searches.clone(), versions.clone(), pages.clone());
-                Self::Postgres { pool, readers, searches, versions, pages }
+                Self::Postgres { pool, readers }
+            }
+        })
+    }
+
+    /// The catalogue's hot reads on this database: the same readers, and on PostgreSQL
+    /// connections of its own for searches. Made once, at start-up: requests share reads
+    /// only through the same `Catalogue` (and its clones).
+    pub fn catalogue(&self) -> anyhow::Result<tracks::Catalogue> {
+        Ok(match self {
+            Self::Sqlite { readers, .. } => {
+                tracks::Catalogue::Sqlite { readers: readers.clone(), pages: Arc::default() }
+            }
+            Self::Postgres { pool, readers } => {
+                let options = (*pool.connect_options()).clone();
+                tracks::Catalogue::Postgres {
+                    readers: readers.clone(),
+                    searches: PgReaders::new(options, SEARCH_CONNECTIONS, ACQUIRE_TIMEOUT, Plans::EachRun)?,
+                    versions: Arc::default(),
+                    pages: Arc::default(),
+                }
             }
         })
     }
@@ -271,7 +274,7 @@ mod tests {
     use sqlx::sqlite::SqliteConnectOptions;
 
     use super::Db;
-    use super::tracks::{self, Page};
+    use super::tracks::Page;
 
     /// The SQLite migration this test upgrades across: it rebuilds the search index.
     const REBUILDS_THE_SEARCH_INDEX: &str = "20261202000008";
@@ -318,9 +321,10 @@ mod tests {
         let db = Db::connect(&format!("sqlite://{}", file.display())).await.expect("upgraded");
         let Db::Sqlite { pool, .. } = &db else { unreachable!("a SQLite URL") };
         let after = largest_search_page(pool).await;
+        let catalogue = db.catalogue().expect("the catalogue's reads");
         let search = |term: &str| Page { term: Some(term.into()), skip: 0, limit: 20 };
-        let by_title = tracks::list(&db, search("song 2999")).await.expect("searched");
-        let by_artist = tracks::list(&db, search("artist 49")).await.expect("searched");
+        let by_title = catalogue.list(search("song 2999")).await.expect("searched");
+        let by_artist = catalogue.list(search("artist 49")).await.expect("searched");
 
         assert!(before > 2000 && after <= 1100, "pages of up to {before} bytes, then {after}");
         assert_eq!(by_title.len, 1, "{by_title:?}");

@@ -25,7 +25,6 @@ use leptos_meta::MetaTags;
 use shared::{ListQuery, User};
 
 use crate::auth::two_factor;
-use crate::db;
 use crate::error::ApiError;
 use crate::extract::CurrentUser;
 use crate::headers;
@@ -107,9 +106,7 @@ impl Pages {
             status == StatusCode::OK && address.is_none() && answer == frontend::PostAnswer::default();
         let kept = match plain.then(|| self.kept_key(request.uri(), viewer.as_ref())).flatten() {
             // A failed read keeps nothing; the page's own read of the catalogue reports it.
-            Some(key) => {
-                reads.counted(db::tracks::version(&state.db)).await.ok().map(|version| (key, version))
-            }
+            Some(key) => reads.counted(state.catalogue.version()).await.ok().map(|version| (key, version)),
             None => None,
         };
         if let Some(page) =
@@ -319,8 +316,8 @@ impl PageData for Services {
             // The page the JSON handler sends, from the same cache.
             let page = (&query).into();
             let page = match version {
-                Some(version) => reads.counted(state.catalogue.get_at(&state.db, page, version)).await,
-                None => reads.counted(state.catalogue.get(&state.db, page)).await,
+                Some(version) => reads.counted(state.catalogue.get_at(page, version)).await,
+                None => reads.counted(state.catalogue.get(page)).await,
             };
             page.map_err(|err| reads.note(err))
         })

@@ -1,5 +1,5 @@
-//! Reads that concurrent requests share: the catalogue's pages (`tracks::list`), and on
-//! PostgreSQL, where each is a round trip, the catalogue's version (`tracks::version`).
+//! Reads that concurrent requests share: the catalogue's pages (`tracks::Catalogue::list`),
+//! and on PostgreSQL, where each is a round trip, the catalogue's version.
 
 use std::collections::HashMap;
 use std::future::Future;

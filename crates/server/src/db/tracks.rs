@@ -1,11 +1,13 @@
 //! Queries on `tracks`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use serde::Serialize;
 use shared::{ListQuery, NewTrack, Track};
 
+use super::shared_reads::SharedReads;
 use super::{Db, PgReaders, Readers, on_backend};
 use crate::clock::now_text;
 use crate::db;
@@ -172,39 +174,59 @@ impl From<&ListQuery> for Page {
     }
 }
 
-/// A page of the catalogue in id order, optionally filtered by a case-insensitive substring
-/// of the title or the artist. Searches use the trigram indexes (FTS5 on SQLite, pg_trgm on
-/// PostgreSQL); SQLite terms under three characters, which trigrams cannot cover, scan.
-/// The requests asking for the same page at the same moment share one read
-/// (`shared_reads`), each from a read begun after it asked.
-pub async fn list(db: &Db, page: Page) -> db::Result<PageJson> {
-    match db {
-        Db::Sqlite { readers, pages, .. } => {
-            let read = |readers, key: SqlitePage| sqlite::read_page(readers, key.page);
-            pages.read(readers.clone(), SqlitePage::new(page), read).await
-        }
-        Db::Postgres { readers, searches, pages, .. } => {
-            pages.read((readers.clone(), searches.clone()), page, postgres::read_page).await
-        }
-    }
+/// The catalogue's hot reads, for the requests listing or searching it (see
+/// `catalogue_cache`): on the database's readers, with the requests asking for the same page
+/// (or on PostgreSQL, where each read is a round trip, the version) at the same moment sharing
+/// one read (`shared_reads`), each from a read begun after it asked. Built by
+/// [`Db::catalogue`].
+#[derive(Debug, Clone)]
+pub enum Catalogue {
+    Sqlite {
+        readers: Readers,
+        pages: Arc<SharedReads<SqlitePage, PageJson>>,
+    },
+    /// `searches` are connections of their own, planned for each term.
+    Postgres {
+        readers: PgReaders,
+        searches: PgReaders,
+        versions: Arc<SharedReads<(), i64>>,
+        pages: Arc<SharedReads<Page, PageJson>>,
+    },
 }
 
-/// The catalogue's version: it moves in the same transaction as every change to `tracks`
-/// (a trigger, see the migrations). One row by primary key: on SQLite about a microsecond on
-/// the request's thread (sharing it measured no faster); on PostgreSQL a round trip, which
-/// the requests waiting at the same moment share (`shared_reads`), each from a read begun
-/// after it asked.
-pub async fn version(db: &Db) -> db::Result<i64> {
-    const SQL: &str = "SELECT version FROM catalogue_version WHERE id = 1";
-    match db {
-        Db::Sqlite { readers, .. } => {
-            readers.quick(|conn| conn.prepare_cached(SQL)?.query_row([], |row| row.get(0))).await
+impl Catalogue {
+    /// A page of the catalogue in id order, optionally filtered by a case-insensitive
+    /// substring of the title or the artist. Searches use the trigram indexes (FTS5 on
+    /// SQLite, pg_trgm on PostgreSQL); SQLite terms under three characters, which trigrams
+    /// cannot cover, scan.
+    pub async fn list(&self, page: Page) -> db::Result<PageJson> {
+        match self {
+            Self::Sqlite { readers, pages } => {
+                let read = |readers, key: SqlitePage| sqlite::read_page(readers, key.page);
+                pages.read(readers.clone(), SqlitePage::new(page), read).await
+            }
+            Self::Postgres { readers, searches, pages, .. } => {
+                pages.read((readers.clone(), searches.clone()), page, postgres::read_page).await
+            }
         }
-        Db::Postgres { readers, versions, .. } => {
-            let read = |readers: PgReaders, ()| async move {
-                readers.read(async |conn| sqlx::query_scalar(SQL).fetch_one(conn).await).await
-            };
-            versions.read(readers.clone(), (), read).await
+    }
+
+    /// The catalogue's version: it moves in the same transaction as every change to `tracks`
+    /// (a trigger, see the migrations). One row by primary key: on SQLite about a microsecond
+    /// on the request's thread (sharing it measured no faster); on PostgreSQL a round trip,
+    /// shared.
+    pub async fn version(&self) -> db::Result<i64> {
+        const SQL: &str = "SELECT version FROM catalogue_version WHERE id = 1";
+        match self {
+            Self::Sqlite { readers, .. } => {
+                readers.quick(|conn| conn.prepare_cached(SQL)?.query_row([], |row| row.get(0))).await
+            }
+            Self::Postgres { readers, versions, .. } => {
+                let read = |readers: PgReaders, ()| async move {
+                    readers.read(async |conn| sqlx::query_scalar(SQL).fetch_one(conn).await).await
+                };
+                versions.read(readers.clone(), (), read).await
+            }
         }
     }
 }

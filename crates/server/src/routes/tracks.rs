@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<impl IntoResponse> {
     query.validate().map_err(ApiError::invalid_fields)?;
     // Already JSON: pages are kept encoded (see `catalogue_cache`).
-    let page = state.catalogue.get(&state.db, (&query).into()).await?;
+    let page = state.catalogue.get((&query).into()).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], page.json))
 }
 
