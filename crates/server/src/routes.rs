@@ -60,8 +60,9 @@ pub fn document(mut openapi: utoipa::openapi::OpenApi, cookie_name: &str) -> uto
     openapi
 }
 
-/// Every API route but the probes, with body limits, `no-store` on everything about
-/// accounts, and compression where bodies are large enough to gain from it (the catalogue).
+/// Every API route that may use the session, with body limits, `no-store` on everything
+/// about accounts, and compression where bodies are large enough to gain from it (the
+/// catalogue).
 pub fn router() -> OpenApiRouter<AppState> {
     let accounts = OpenApiRouter::new()
         .merge(login::router())
@@ -73,12 +74,16 @@ pub fn router() -> OpenApiRouter<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
-    let catalogue = tracks::router().layer(DefaultBodyLimit::max(BODY_LIMIT)).layer(CompressionLayer::new());
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(accounts).merge(catalogue)
+    let changes = tracks::changes().layer(DefaultBodyLimit::max(BODY_LIMIT)).layer(CompressionLayer::new());
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(accounts).merge(changes)
 }
 
-/// The health probes, apart: they use no session and answer a few bytes, so the server
-/// mounts them outside the session layer.
-pub fn probes() -> OpenApiRouter<AppState> {
-    health::router()
+/// The routes that use no session, which the server mounts outside the session layer: the
+/// health probes (a few bytes, not compressed) and the catalogue's reads. Even untouched, the
+/// layer costs every request it wraps a cookie jar and a session handle, and their checks on
+/// the way out: about 6 µs of a catalogue read's 40-60 µs of server CPU (A/B, page cache
+/// off, six rounds each way).
+pub fn sessionless() -> OpenApiRouter<AppState> {
+    let catalogue = tracks::reads().layer(CompressionLayer::new());
+    health::router().merge(catalogue)
 }

@@ -116,8 +116,8 @@ fn app(state: AppState, store: Store) -> anyhow::Result<headers::Guarded> {
     let hosts = headers::Hosts::new(state.config.public_url.as_deref(), state.config.bind.ip().is_loopback());
     let guard = headers::Guard { state: state.clone(), hosts, policy, ids: headers::RequestIds::default() };
     let (api, mut openapi) = routes::router().split_for_parts();
-    let (probes, probes_doc) = routes::probes().split_for_parts();
-    openapi.merge(probes_doc);
+    let (sessionless, sessionless_doc) = routes::sessionless().split_for_parts();
+    openapi.merge(sessionless_doc);
     // Rendered once: the document never changes while the process runs.
     let openapi = routes::document(openapi, policy.name);
     let openapi: &'static str = openapi.to_json().context("rendering the OpenAPI document")?.leak();
@@ -134,12 +134,13 @@ fn app(state: AppState, store: Store) -> anyhow::Result<headers::Guarded> {
         }
         None => app.fallback(error::not_found),
     };
-    let probes = with_metrics(probes, metered).method_not_allowed_fallback(error::method_not_allowed);
     let app = app
-        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(session::layer(store, policy))
-        // The probes use no session: they are mounted past its layer, inside the rest.
-        .merge(probes)
+        // Past its layer, inside the rest. A path may be in both (`/tracks`: its reads here,
+        // its changes there); axum merges their methods.
+        .merge(with_metrics(sessionless, metered))
+        // Once, on the merged routes: two fallbacks on one path would not merge.
+        .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state);
     // Request ids, checks, time limits, response fix-ups, around it all.
     Ok(headers::Guarded::new(guard, app))

@@ -15,8 +15,15 @@ use crate::state::AppState;
 
 const NOT_FOUND: ApiError = ApiError::NotFound("Track not found");
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show, update, remove))
+/// The catalogue's reads, open to anyone: they use no session, so they are mounted outside
+/// its layer (see `routes::sessionless`).
+pub fn reads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(show))
+}
+
+/// The catalogue's changes, by signed-in users.
+pub fn changes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(update, remove))
 }
 
 /// A page of the catalogue, optionally searched.
