@@ -81,8 +81,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The routes that use no session, which the server mounts outside the session layer: the
 /// health probes (a few bytes, not compressed) and the catalogue's reads. Even untouched, the
 /// layer costs every request it wraps a cookie jar and a session handle, and their checks on
-/// the way out: about 6 µs of a catalogue read's 40-60 µs of server CPU (A/B, page cache
-/// off, six rounds each way).
+/// the way out: about 6 µs of the 35-60 µs of server CPU a catalogue read costs (two A/Bs,
+/// page cache off, ten rounds each way; see the README's profiles).
 pub fn sessionless() -> OpenApiRouter<AppState> {
     let catalogue = tracks::reads().layer(CompressionLayer::new());
     health::router().merge(catalogue)
