@@ -13,6 +13,7 @@ pub mod redis;
 pub mod sessions;
 mod shared_reads;
 pub mod tracks;
+mod trigram_shares;
 pub mod two_factor;
 pub mod users;
 
@@ -25,7 +26,7 @@ use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, PgPool, SqlitePool};
 
-pub use self::pg_readers::{PgReaders, Plans};
+pub use self::pg_readers::PgReaders;
 pub use self::readers::Readers;
 
 /// Requests that cannot get a connection this fast answer 503 rather than queue for ever.
@@ -44,8 +45,9 @@ fn session_reader_count() -> usize {
 /// Each instance's PostgreSQL connections: at most this many in sqlx's pool (the writes and
 /// the other reads) and as many again for the hot reads (`pg_readers`), opened as needed.
 const POSTGRES_CONNECTIONS: u32 = 16;
-/// The catalogue's searches, on connections of their own (see [`Plans::EachRun`]): each
-/// one's work grows with the catalogue, so a few at a time keep PostgreSQL's cores busy.
+/// The catalogue's searches, on connections of their own: a search for a term whose every
+/// trigram is common can walk far, so a few at a time keep PostgreSQL's cores busy without
+/// holding the connections of the other hot reads.
 const SEARCH_CONNECTIONS: usize = 8;
 /// The same for the session loads of signed-in requests (see [`Db::session_budget`]): at
 /// most 2 × (16 + 4) + 8 = 48 connections per instance in all.
@@ -153,8 +155,7 @@ impl Db {
                 .await
                 .context("cannot migrate the database")?;
             let connections = POSTGRES_CONNECTIONS as usize;
-            let readers =
-                PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT, Plans::OnePerStatement)?;
+            let readers = PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT)?;
             Self::Postgres { pool, readers }
         } else {
             // The readers open the file by name; and a server that forgets every account
@@ -201,8 +202,7 @@ impl Db {
             Self::Postgres { pool, .. } => {
                 let options = (*pool.connect_options()).clone();
                 let connections = SESSION_POSTGRES_CONNECTIONS as usize;
-                let readers =
-                    PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT, Plans::OnePerStatement)?;
+                let readers = PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT)?;
                 let pool = postgres_pool(SESSION_POSTGRES_CONNECTIONS).connect_lazy_with(options);
                 Self::Postgres { pool, readers }
             }
@@ -221,7 +221,8 @@ impl Db {
                 let options = (*pool.connect_options()).clone();
                 tracks::Catalogue::Postgres {
                     readers: readers.clone(),
-                    searches: PgReaders::new(options, SEARCH_CONNECTIONS, ACQUIRE_TIMEOUT, Plans::EachRun)?,
+                    searches: PgReaders::new(options, SEARCH_CONNECTIONS, ACQUIRE_TIMEOUT)?,
+                    trigrams: Arc::default(),
                     versions: Arc::default(),
                     pages: Arc::default(),
                 }

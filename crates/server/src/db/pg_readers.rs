@@ -51,30 +51,19 @@ impl managed::Manager for Connector {
     }
 }
 
-/// How PostgreSQL plans the statements run on a set of [`PgReaders`]. Each statement is
-/// prepared once per connection either way (sqlx keeps it), so a read is one round trip.
-#[derive(Debug, Clone, Copy)]
-pub enum Plans {
-    /// One plan per statement, whatever its parameters: for reads with one best plan (a
-    /// primary key, a page in id order). By default PostgreSQL plans a prepared statement
-    /// anew on each run as long as its generic plan looks costlier than the runs' own, which
-    /// it always does for `LIMIT $1` (a tenth of the table, it guesses): a catalogue page spent
-    /// more time being planned (48 µs) than run (33 µs).
-    OnePerStatement,
-    /// A plan for each run, made for its parameters: for searches, where a rare term wants
-    /// the trigram index and a common one a walk in id order that stops after a page.
-    EachRun,
-}
-
 impl PgReaders {
     /// A read that cannot get a connection within `wait` (including opening one, or the ping
     /// of an idle one) fails as the database being unavailable.
-    pub fn new(options: PgConnectOptions, size: usize, wait: Duration, plans: Plans) -> anyhow::Result<Self> {
-        let mode = match plans {
-            Plans::OnePerStatement => "force_generic_plan",
-            Plans::EachRun => "force_custom_plan",
-        };
-        let options = options.options([("plan_cache_mode", mode)]);
+    ///
+    /// Each statement is prepared once per connection (sqlx keeps it), so a read is one round
+    /// trip, and has one plan whatever its parameters: each of these reads has one best plan
+    /// (a primary key, a page in id order, a trigram's tracks in id order). By default
+    /// PostgreSQL plans a prepared statement anew on each run as long as its generic plan
+    /// looks costlier than the runs' own, which it always does for `LIMIT $1` (a tenth of the
+    /// table, it guesses): a catalogue page spent more time being planned (48 µs) than run
+    /// (33 µs).
+    pub fn new(options: PgConnectOptions, size: usize, wait: Duration) -> anyhow::Result<Self> {
+        let options = options.options([("plan_cache_mode", "force_generic_plan")]);
         let timeouts = Timeouts { wait: Some(wait), create: Some(wait), recycle: Some(wait) };
         let pool = Pool::builder(Connector(options))
             .config(PoolConfig { timeouts, ..PoolConfig::new(size) })

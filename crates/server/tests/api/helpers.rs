@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 use tracklist::config::SessionStoreChoice;
+use tracklist::db::Db;
 use tracklist::db::users::Account;
 use tracklist::state::AppState;
 use tracklist::{Application, Config, auth};
@@ -337,6 +338,15 @@ impl SetCookie {
     pub fn has(&self, attribute: &str) -> bool {
         self.attributes.iter().any(|a| a == attribute)
     }
+}
+
+/// Runs SQL straight on the database, past the application.
+pub async fn execute(app: &TestApp, sql: &str) {
+    match &app.state.db {
+        Db::Sqlite { pool, .. } => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        Db::Postgres { pool, .. } => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+    }
+    .expect("the SQL ran");
 }
 
 pub fn session_cookie(response: &Response) -> Option<SetCookie> {

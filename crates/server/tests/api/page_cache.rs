@@ -10,7 +10,7 @@ use serde_json::json;
 use shared::Track;
 use tracklist::db::Db;
 
-use crate::helpers::{TestApp, futures_join_all};
+use crate::helpers::{TestApp, execute, futures_join_all};
 
 async fn titles(app: &TestApp, query: &str) -> Vec<String> {
     let response = app.api().get(&format!("/tracks{query}")).await;
@@ -18,15 +18,6 @@ async fn titles(app: &TestApp, query: &str) -> Vec<String> {
     assert_eq!(response.headers()[CONTENT_TYPE], "application/json", "kept pages are sent as JSON too");
     let tracks: Vec<Track> = response.json().await.expect("tracks");
     tracks.into_iter().map(|track| track.title).collect()
-}
-
-/// Runs SQL straight on the database, past the application.
-async fn execute(app: &TestApp, sql: &str) {
-    match &app.state.db {
-        Db::Sqlite { pool, .. } => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-        Db::Postgres { pool, .. } => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-    }
-    .expect("the SQL ran");
 }
 
 /// Stops changes to `tracks` from moving the catalogue's version (the triggers' work).

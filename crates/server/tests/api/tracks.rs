@@ -3,8 +3,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::Track;
+use sqlx::Connection;
 
-use crate::helpers::{Api, TestApp, assert_error, assert_json_error};
+use tracklist::db::Db;
+
+use crate::helpers::{Api, TestApp, assert_error, assert_json_error, execute};
 
 fn song(title: &str, artist: &str) -> Value {
     json!({"title": title, "artist": artist, "album": "An Album", "year": 1997, "label": "Food"})
@@ -309,4 +312,55 @@ async fn control_characters_in_track_fields_are_422_not_a_database_error() {
 
     let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid").await;
     assert_eq!(body["fields"]["title"], "must not contain control characters");
+}
+
+#[tokio::test]
+async fn searches_see_tracks_added_renamed_and_removed_by_plain_sql() {
+    let app = TestApp::spawn().await;
+    // Several rows in one statement each time: the search indexes follow whole statements.
+    let sql = [
+        "INSERT INTO tracks (title, artist) VALUES ('Wonderwall', 'Oasis'), ('Champagne Supernova', 'Oasis'), ('Yellow', 'Coldplay')",
+        "UPDATE tracks SET title = 'Stand By Me' WHERE title = 'Wonderwall' OR artist = 'Coldplay'",
+        "UPDATE tracks SET year = 1995",
+    ];
+    for statement in sql {
+        execute(&app, statement).await;
+    }
+    assert!(list(&app, "?q=wonder").await.is_empty());
+    assert_eq!(titles(list(&app, "?q=stand%20by").await), ["Stand By Me", "Stand By Me"]);
+    assert_eq!(titles(list(&app, "?q=super").await), ["Champagne Supernova"], "untouched by the renames");
+
+    execute(&app, "DELETE FROM tracks WHERE artist = 'Coldplay'").await;
+    assert_eq!(titles(list(&app, "?q=stand%20by").await), ["Stand By Me"]);
+    assert_eq!(titles(list(&app, "?q=oasis").await), ["Stand By Me", "Champagne Supernova"]);
+}
+
+/// What a search's speed rests on with PostgreSQL, whatever the catalogue's size: the
+/// tracks holding the term's rarest trigram, walked in id order as the outer loop, each
+/// track read by its id, and nothing sorted, so the read stops after the page.
+#[tokio::test]
+async fn a_postgresql_search_walks_one_trigram_in_id_order_and_sorts_nothing() {
+    let app = TestApp::spawn().await;
+    let Db::Postgres { pool, .. } = &app.state.db else { return };
+    execute(&app, "INSERT INTO tracks (title, artist) SELECT 'Song ' || n, 'Artist ' || n % 50 FROM generate_series(1, 2000) AS n").await;
+    execute(&app, "ANALYZE tracks; ANALYZE track_trigrams").await;
+    // As the server's readers plan it: once, whatever the parameters.
+    let mut conn = pool.acquire().await.expect("a connection").detach();
+    let prepare = format!(
+        "SET plan_cache_mode = force_generic_plan; PREPARE search(bigint, bigint, text, text) AS {}",
+        tracklist::db::tracks::TRIGRAM_SEARCH
+    );
+    sqlx::raw_sql(&prepare).execute(&mut conn).await.expect("prepared");
+    let plan: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE search(20, 0, '%song 9%', 'g 9')")
+        .fetch_all(&mut conn)
+        .await
+        .expect("planned");
+    conn.close().await.expect("closed");
+
+    let plan = plan.join("\n");
+    assert!(plan.contains("Nested Loop"), "{plan}");
+    assert!(plan.contains("Scan using track_trigrams_pkey on track_trigrams"), "{plan}");
+    assert!(plan.contains("Index Scan using tracks_pkey on tracks"), "{plan}");
+    assert!(!plan.contains("Sort"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
 }
