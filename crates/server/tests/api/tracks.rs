@@ -133,6 +133,8 @@ async fn search_matches_title_or_artist_case_insensitively() {
     assert_eq!(titles(list(&app, "?q=blur").await), ["Song 2", "Blurred Lines"]);
     assert_eq!(titles(list(&app, "?q=RADIO").await), ["High & Dry"]);
     assert_eq!(titles(list(&app, "?q=%25").await), ["100% Pure"], "% is literal, not a wildcard");
+    assert_eq!(titles(list(&app, "?q=0%25%20p").await), ["100% Pure"], "through the trigram index too");
+    assert!(list(&app, "?q=0_%20p").await.is_empty(), "_ is literal too");
     assert!(list(&app, "?q=zzz").await.is_empty());
 }
 
