@@ -155,7 +155,7 @@ impl Db {
                 .await
                 .context("cannot migrate the database")?;
             let connections = POSTGRES_CONNECTIONS as usize;
-            let readers = PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT)?;
+            let readers = PgReaders::new(options, connections, ACQUIRE_TIMEOUT)?;
             Self::Postgres { pool, readers }
         } else {
             // The readers open the file by name; and a server that forgets every account

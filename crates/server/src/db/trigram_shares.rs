@@ -9,7 +9,7 @@
 //! walks is checked against the whole term.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::{PgReaders, Result};
@@ -20,48 +20,64 @@ const FRESH_FOR: Duration = Duration::from_secs(60);
 const SHARES: &str = "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats \
      WHERE schemaname = current_schema() AND tablename = 'track_trigrams' AND attname = 'trigram'";
 
+/// Each trigram's share of `track_trigrams`, for the most common ones.
+type Shares = HashMap<String, f32>;
+
 #[derive(Debug, Default)]
-pub struct TrigramShares {
-    shares: RwLock<Arc<HashMap<String, f32>>>,
+pub struct TrigramShares(Mutex<Known>);
+
+#[derive(Debug, Default)]
+struct Known {
+    shares: Arc<Shares>,
     /// When the shares were last asked for; `None` before the first search.
-    asked_at: Mutex<Option<Instant>>,
+    asked_at: Option<Instant>,
 }
 
 impl TrigramShares {
     /// The trigram of `term` the fewest tracks hold, or `None` for a term under three
-    /// characters. The first search after the shares go stale reads them again.
+    /// characters. The first search after the shares go stale reads them again; the others
+    /// meanwhile go on with the ones they have.
     pub async fn rarest(&self, readers: &PgReaders, term: &str) -> Result<Option<String>> {
-        if self.stale() {
-            let shares = readers.read(async |conn| sqlx::query_as(SHARES).fetch_optional(conn).await).await?;
-            let shares: HashMap<String, f32> = match shares {
-                Some((Some(trigrams), Some(shares))) => {
-                    let (trigrams, shares): (Vec<String>, Vec<f32>) = (trigrams, shares);
-                    trigrams.into_iter().zip(shares).collect()
-                }
-                // Not analyzed yet, or no trigram more common than another.
-                _ => HashMap::new(),
-            };
-            *self.shares.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(shares);
-        }
-        let shares = Arc::clone(&self.shares.read().unwrap_or_else(PoisonError::into_inner));
+        let (shares, stale) = {
+            let mut known = self.known();
+            let stale = known.asked_at.is_none_or(|at| at.elapsed() >= FRESH_FOR);
+            if stale {
+                known.asked_at = Some(Instant::now());
+            }
+            (Arc::clone(&known.shares), stale)
+        };
+        let shares = if stale {
+            let fresh = Arc::new(read(readers).await?);
+            self.known().shares = Arc::clone(&fresh);
+            fresh
+        } else {
+            shares
+        };
         Ok(rarest(term, &shares))
     }
 
-    /// Whether the shares are due to be read again; the one caller told so reads them.
-    fn stale(&self) -> bool {
-        let mut asked_at = self.asked_at.lock().unwrap_or_else(PoisonError::into_inner);
-        let stale = asked_at.is_none_or(|at| at.elapsed() >= FRESH_FOR);
-        if stale {
-            *asked_at = Some(Instant::now());
-        }
-        stale
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// PostgreSQL's current statistics of `track_trigrams`.
+async fn read(readers: &PgReaders) -> Result<Shares> {
+    // The most common trigrams and their shares, each `NULL` when none stands out.
+    type Row = (Option<Vec<String>>, Option<Vec<f32>>);
+    let row: Option<Row> =
+        readers.read(async |conn| sqlx::query_as(SHARES).fetch_optional(conn).await).await?;
+    Ok(match row {
+        Some((Some(trigrams), Some(shares))) => trigrams.into_iter().zip(shares).collect(),
+        // Not analyzed yet, or no trigram more common than another.
+        _ => Shares::new(),
+    })
 }
 
 /// The trigram (three characters, as PostgreSQL's `substr` counts them) of `term` with the
 /// smallest share; among equals the last, as the end of what someone types is usually the
 /// most particular part of it (`song 9`: `g 9`).
-fn rarest(term: &str, shares: &HashMap<String, f32>) -> Option<String> {
+fn rarest(term: &str, shares: &Shares) -> Option<String> {
     let chars: Vec<char> = term.chars().collect();
     let mut rarest: Option<(String, f32)> = None;
     for trigram in chars.windows(3).map(|three| three.iter().collect::<String>()) {
@@ -77,7 +93,7 @@ fn rarest(term: &str, shares: &HashMap<String, f32>) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn shares(of: &[(&str, f32)]) -> HashMap<String, f32> {
+    fn shares(of: &[(&str, f32)]) -> Shares {
         of.iter().map(|(trigram, share)| ((*trigram).to_owned(), *share)).collect()
     }
 
