@@ -214,9 +214,11 @@ impl Db {
     /// only through the same `Catalogue` (and its clones).
     pub fn catalogue(&self) -> anyhow::Result<tracks::Catalogue> {
         Ok(match self {
-            Self::Sqlite { readers, .. } => {
-                tracks::Catalogue::Sqlite { readers: readers.clone(), pages: Arc::default() }
-            }
+            Self::Sqlite { readers, .. } => tracks::Catalogue::Sqlite {
+                readers: readers.clone(),
+                trigrams: Arc::default(),
+                pages: Arc::default(),
+            },
             Self::Postgres { pool, readers } => {
                 let options = (*pool.connect_options()).clone();
                 tracks::Catalogue::Postgres {

@@ -1,27 +1,31 @@
-//! How common each trigram of the catalogue is, on PostgreSQL: a search walks the tracks
-//! holding its term's rarest trigram (see `tracks` and the `track_trigrams` migration), and
-//! this says which one that is.
+//! How common each trigram of the catalogue is: a search walks the tracks holding its
+//! term's rarest trigram (see `tracks`), and this says which one that is.
 //!
-//! The shares are PostgreSQL's own statistics of `track_trigrams` (the ones its planner
+//! On PostgreSQL the shares are its own statistics of `track_trigrams` (the ones its planner
 //! uses, kept by `ANALYZE` and autovacuum): the 1 000 most common trigrams and the share of
-//! rows each holds. A trigram not among them is rarer than any that is. Read again at most
-//! once a minute; they only steer a search, never decide what it finds, as every track it
-//! walks is checked against the whole term.
+//! rows each holds. On SQLite they are counted from a sample of about 1 000 tracks spread
+//! over the catalogue's ids. Either way a trigram not among them is rarer than any that is.
+//! Read again at most once a minute; they only steer a search, never decide what it finds,
+//! as every track it walks is checked against the whole term.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use rusqlite::{Connection, OptionalExtension};
+
 use super::{PgReaders, Result};
 
-/// Statistics move only when PostgreSQL analyzes the table again.
+/// Statistics move only when PostgreSQL analyzes the table again; a sample of SQLite's
+/// catalogue moves as slowly as the catalogue does.
 const FRESH_FOR: Duration = Duration::from_secs(60);
 
-const SHARES: &str = "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats \
-     WHERE schemaname = current_schema() AND tablename = 'track_trigrams' AND attname = 'trigram'";
+/// About how many tracks a SQLite sample reads: one by primary key each, a few milliseconds
+/// in all once a minute, whatever the catalogue's size.
+const SAMPLED_TRACKS: i64 = 1000;
 
-/// Each trigram's share of `track_trigrams`, for the most common ones.
-type Shares = HashMap<String, f32>;
+/// Each trigram's share of the catalogue, for the most common ones.
+pub type Shares = HashMap<String, f32>;
 
 #[derive(Debug, Default)]
 pub struct TrigramShares(Mutex<Known>);
@@ -35,9 +39,16 @@ struct Known {
 
 impl TrigramShares {
     /// The trigram of `term` the fewest tracks hold, or `None` for a term under three
-    /// characters. The first search after the shares go stale reads them again; the others
-    /// meanwhile go on with the ones they have.
-    pub async fn rarest(&self, readers: &PgReaders, term: &str) -> Result<Option<String>> {
+    /// characters. The first search after the shares go stale reads them again with `read`;
+    /// the others meanwhile go on with the ones they have.
+    pub async fn rarest(
+        &self,
+        term: &str,
+        read: impl AsyncFnOnce() -> Result<Shares>,
+    ) -> Result<Option<String>> {
+        if term.chars().nth(2).is_none() {
+            return Ok(None);
+        }
         let (shares, stale) = {
             let mut known = self.known();
             let stale = known.asked_at.is_none_or(|at| at.elapsed() >= FRESH_FOR);
@@ -47,7 +58,7 @@ impl TrigramShares {
             (Arc::clone(&known.shares), stale)
         };
         let shares = if stale {
-            let fresh = Arc::new(read(readers).await?);
+            let fresh = Arc::new(read().await?);
             self.known().shares = Arc::clone(&fresh);
             fresh
         } else {
@@ -62,11 +73,12 @@ impl TrigramShares {
 }
 
 /// PostgreSQL's current statistics of `track_trigrams`.
-async fn read(readers: &PgReaders) -> Result<Shares> {
+pub async fn from_pg_stats(readers: &PgReaders) -> Result<Shares> {
+    const SQL: &str = "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats \
+         WHERE schemaname = current_schema() AND tablename = 'track_trigrams' AND attname = 'trigram'";
     // The most common trigrams and their shares, each `NULL` when none stands out.
     type Row = (Option<Vec<String>>, Option<Vec<f32>>);
-    let row: Option<Row> =
-        readers.read(async |conn| sqlx::query_as(SHARES).fetch_optional(conn).await).await?;
+    let row: Option<Row> = readers.read(async |conn| sqlx::query_as(SQL).fetch_optional(conn).await).await?;
     Ok(match row {
         Some((Some(trigrams), Some(shares))) => trigrams.into_iter().zip(shares).collect(),
         // Not analyzed yet, or no trigram more common than another.
@@ -74,13 +86,47 @@ async fn read(readers: &PgReaders) -> Result<Shares> {
     })
 }
 
-/// The trigram (three characters, as PostgreSQL's `substr` counts them) of `term` with the
-/// smallest share; among equals the last, as the end of what someone types is usually the
-/// most particular part of it (`song 9`: `g 9`).
+/// The share of tracks holding each trigram of their title or artist (lower case), counted
+/// from about [`SAMPLED_TRACKS`] tracks at evenly spaced ids (each the first at or after its
+/// mark), so the sample spans old and new tracks alike; every track when there are fewer.
+pub fn from_sample(conn: &Connection) -> rusqlite::Result<Shares> {
+    let bounds = conn.query_row("SELECT min(id), max(id) FROM tracks", [], |row| {
+        Ok(row.get::<_, Option<i64>>(0)?.zip(row.get::<_, Option<i64>>(1)?))
+    })?;
+    let Some((first, last)) = bounds else { return Ok(Shares::new()) };
+    let stride = ((last - first) / SAMPLED_TRACKS).max(1);
+    let mut next = conn.prepare("SELECT id, title, artist FROM tracks WHERE id >= ?1 ORDER BY id LIMIT 1")?;
+    let (mut counts, mut sampled, mut mark) = (HashMap::<String, u32>::new(), 0u32, first);
+    let mut held = HashSet::new();
+    while let Some((id, title, artist)) = next
+        .query_row([mark], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
+        })
+        .optional()?
+    {
+        held.clear();
+        held.extend(trigrams(&title.to_lowercase()).chain(trigrams(&artist.to_lowercase())));
+        for trigram in held.drain() {
+            *counts.entry(trigram).or_default() += 1;
+        }
+        sampled += 1;
+        mark = (id + 1).max(mark + stride);
+    }
+    Ok(counts.into_iter().map(|(trigram, count)| (trigram, count as f32 / sampled as f32)).collect())
+}
+
+/// The trigrams of `text`: each run of three characters (as PostgreSQL's `substr` and FTS5's
+/// trigram tokenizer count them), in order.
+fn trigrams(text: &str) -> impl Iterator<Item = String> {
+    let chars: Vec<char> = text.chars().collect();
+    (0..chars.len().saturating_sub(2)).map(move |at| chars[at..at + 3].iter().collect())
+}
+
+/// The trigram of `term` with the smallest share; among equals the last, as the end of what
+/// someone types is usually the most particular part of it (`song 9`: `g 9`).
 fn rarest(term: &str, shares: &Shares) -> Option<String> {
-    let chars: Vec<char> = term.chars().collect();
     let mut rarest: Option<(String, f32)> = None;
-    for trigram in chars.windows(3).map(|three| three.iter().collect::<String>()) {
+    for trigram in trigrams(term) {
         let share = shares.get(&trigram).copied().unwrap_or(0.0);
         if rarest.as_ref().is_none_or(|(_, least)| share <= *least) {
             rarest = Some((trigram, share));
@@ -119,5 +165,43 @@ mod tests {
     fn trigrams_are_characters_not_bytes() {
         assert_eq!(rarest("ünï", &HashMap::new()).as_deref(), Some("ünï"));
         assert_eq!(rarest("ün", &HashMap::new()), None, "two characters, four bytes");
+    }
+
+    fn catalogue(tracks: impl IntoIterator<Item = (String, String)>) -> Connection {
+        let conn = Connection::open_in_memory().expect("opened");
+        conn.execute_batch(
+            "CREATE TABLE tracks (id INTEGER PRIMARY KEY, title TEXT NOT NULL, artist TEXT NOT NULL)",
+        )
+        .expect("created");
+        for (title, artist) in tracks {
+            conn.execute("INSERT INTO tracks (title, artist) VALUES (?1, ?2)", [title, artist])
+                .expect("added");
+        }
+        conn
+    }
+
+    #[test]
+    fn a_small_catalogue_is_counted_whole_each_track_once_per_trigram() {
+        let conn = catalogue([("Song 2".into(), "Blur".into()), ("Blurred Songs".into(), "SONGSONG".into())]);
+
+        let shares = from_sample(&conn).expect("sampled");
+
+        assert_eq!(shares.get("son"), Some(&1.0), "in both tracks, twice in the second");
+        assert_eq!(shares.get("g 2"), Some(&0.5));
+        assert_eq!(shares.get("blu"), Some(&1.0), "title or artist, lower case");
+        assert_eq!(shares.get("g b"), None, "never across the title and the artist");
+        assert!(from_sample(&catalogue([])).expect("sampled").is_empty());
+    }
+
+    #[test]
+    fn a_large_catalogue_is_sampled_across_its_ids() {
+        let conn = catalogue((1..=9_999).map(|n| (format!("Song {n}"), format!("Artist {}", n % 7))));
+
+        let shares = from_sample(&conn).expect("sampled");
+
+        assert_eq!(shares.get("son"), Some(&1.0));
+        let nines = shares.get("g 9").copied().unwrap_or_default();
+        assert!((0.08..0.14).contains(&nines), "about one track in nine starts with 9: {nines}");
+        assert_eq!(rarest("song 9", &shares).as_deref(), Some("g 9"));
     }
 }

@@ -140,6 +140,33 @@ async fn search_matches_title_or_artist_case_insensitively() {
 }
 
 #[tokio::test]
+async fn search_folds_case_beyond_ascii() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    add(&app, &client, &song("L'Été indien", "Joe Dassin")).await;
+    add(&app, &client, &song("Über", "ÅSA")).await;
+
+    assert_eq!(titles(list(&app, "?q=%C3%89T%C3%89%20I").await), ["L'Été indien"], "ÉTÉ I");
+    assert_eq!(titles(list(&app, "?q=%C3%A5sa").await), ["Über"], "åsa");
+    assert_eq!(titles(list(&app, "?q=%C3%BCBER").await), ["Über"], "üBER");
+}
+
+#[tokio::test]
+async fn a_search_holds_every_track_to_the_whole_term() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    // Every title holds both trigrams of `cabc` (`cab`, `abc`); only some hold the term, so
+    // whichever trigram a search follows, it must drop the others, before and after a skip.
+    for title in ["abcab", "xcabcx", "abcab", "Cabc", "ab cabc"] {
+        add(&app, &client, &song(title, "Nobody")).await;
+    }
+
+    assert_eq!(titles(list(&app, "?q=cabc").await), ["xcabcx", "Cabc", "ab cabc"]);
+    assert_eq!(titles(list(&app, "?q=CABC&skip=1&limit=1").await), ["Cabc"]);
+    assert!(list(&app, "?q=cabc&skip=3").await.is_empty());
+}
+
+#[tokio::test]
 async fn searches_page_in_id_order_with_skip_and_limit() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in("alice", false).await;
