@@ -314,9 +314,9 @@ mod sqlite {
         conn.prepare_cached(BY_ID)?.query_row(named_params! {"$1": id}, track).optional()
     }
 
-    /// The tracks holding one trigram (`$1`, an FTS5 phrase), in id order. The FTS index
-    /// yields them in rowid (= id) order, so a search stops once its page is full instead of
-    /// collecting and sorting every match. Each is joined to its row as it is found (`CROSS
+    /// The tracks FTS5 finds for `$1` (one trigram, or the whole term, as an FTS5 phrase)
+    /// after id `$2`, in id order. The FTS index yields them in rowid (= id) order, so a
+    /// search stops once its page is full instead of collecting and sorting every match. Each is joined to its row as it is found (`CROSS
     /// JOIN` keeps the index as the outer loop): the ids are not first collected into a
     /// temporary table and sorted again, as `id IN (SELECT rowid ... LIMIT)` did (`song 9`
     /// +2–6%, A/B both ways, page cache off). A test holds the plan to this.
@@ -324,8 +324,17 @@ mod sqlite {
         "SELECT ",
         columns!("tracks."),
         " FROM tracks_search CROSS JOIN tracks ON tracks.id = tracks_search.rowid",
-        " WHERE tracks_search MATCH $1 ORDER BY tracks_search.rowid"
+        " WHERE tracks_search MATCH $1 AND tracks_search.rowid > $2 ORDER BY tracks_search.rowid"
     );
+
+    /// How many tracks a walk along one trigram may find not holding the term before it
+    /// hands the rest of the search to FTS5's phrase of the whole term. A term whose every
+    /// trigram is common can still be rare (each trigram in thousands of titles, never all
+    /// in a row): walking one trigram's tracks would then visit thousands to find a few,
+    /// where FTS5 intersects the lists of every trigram. So such a walk costs at most this
+    /// many misses more than the phrase, and a hostile term cannot make a search much
+    /// longer than FTS5 would.
+    const WALK_MISSES: usize = 256;
 
     /// A search, as SQLite reads it.
     enum Search {
@@ -355,23 +364,61 @@ mod sqlite {
     /// server (Python's `sqlite3`, 10 000 tracks, the page's rows read): `song 9` 57–74 →
     /// 33–38 µs, `song 123` 100–146 → 38–58 µs; in the server (A/B, page cache off, three
     /// rounds) a different term each time 8 100–8 650 → 14 900–17 600 requests a second.
+    ///
+    /// Past [`WALK_MISSES`] tracks not holding the term, the rest of the page comes from
+    /// FTS5's phrase of the whole term, after the last track walked.
     fn walk(conn: &Connection, trigram: &str, term: &str, limit: i64, skip: i64) -> db::Result<PageJson> {
-        let (limit, mut skip) = (usize::try_from(limit).unwrap_or_default(), skip);
-        let mut statement = conn.prepare_cached(FTS)?;
-        let mut rows = statement.query(named_params! {"$1": trigram})?;
-        let mut page = PageWriter::new();
-        while page.len < limit {
-            let Some(row) = rows.next()? else { break };
-            if !(holds(row.get_borrowed(1)?, term) || holds(row.get_borrowed(2)?, term)) {
-                continue;
-            }
-            if skip > 0 {
-                skip -= 1;
-            } else {
-                page.push(&borrowed(row)?)?;
-            }
+        let mut page = Filling {
+            term,
+            limit: usize::try_from(limit).unwrap_or_default(),
+            skip,
+            page: PageWriter::new(),
+        };
+        let walked = page.fill(conn, trigram, i64::MIN, WALK_MISSES)?;
+        if let Walked::Unselective { after } = walked {
+            page.fill(conn, &fts_phrase(term), after, usize::MAX)?;
         }
-        Ok(page.finish())
+        Ok(page.page.finish())
+    }
+
+    /// A search's page as it fills: the tracks holding `term`, once `skip` of them are passed.
+    struct Filling<'t> {
+        term: &'t str,
+        limit: usize,
+        skip: i64,
+        page: PageWriter,
+    }
+
+    /// How one list of tracks filled a page.
+    enum Walked {
+        /// Full, or the list ended.
+        Done,
+        /// Too many tracks in the list did not hold the term; the last one looked at.
+        Unselective { after: i64 },
+    }
+
+    impl Filling<'_> {
+        /// Adds the tracks FTS5 lists for `phrase` after id `after` that hold the term, until
+        /// the page is full, the list ends, or more than `misses` tracks do not hold it.
+        fn fill(&mut self, conn: &Connection, phrase: &str, after: i64, misses: usize) -> db::Result<Walked> {
+            let mut statement = conn.prepare_cached(FTS)?;
+            let mut rows = statement.query(named_params! {"$1": phrase, "$2": after})?;
+            let mut missed = 0;
+            while self.page.len < self.limit {
+                let Some(row) = rows.next()? else { break };
+                if !(holds(row.get_borrowed(1)?, self.term) || holds(row.get_borrowed(2)?, self.term)) {
+                    missed += 1;
+                    if missed > misses {
+                        return Ok(Walked::Unselective { after: row.get(0)? });
+                    }
+                } else if self.skip > 0 {
+                    self.skip -= 1;
+                } else {
+                    self.page.push(&borrowed(row)?)?;
+                }
+            }
+            Ok(Walked::Done)
+        }
     }
 
     fn page_json(conn: &Connection, sql: &str, params: impl Params) -> db::Result<PageJson> {
@@ -674,7 +721,7 @@ mod tests {
         let plan = readers
             .quick(|conn| {
                 let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", sqlite::FTS))?;
-                let params = rusqlite::named_params! {"$1": fts_phrase("g 9")};
+                let params = rusqlite::named_params! {"$1": fts_phrase("g 9"), "$2": 0};
                 statement
                     .query_map(params, |row| row.get::<_, String>(3))?
                     .collect::<rusqlite::Result<Vec<_>>>()

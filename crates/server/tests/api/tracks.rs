@@ -167,6 +167,26 @@ async fn a_search_holds_every_track_to_the_whole_term() {
 }
 
 #[tokio::test]
+async fn a_rare_term_of_common_trigrams_is_found_past_hundreds_of_near_misses() {
+    let app = TestApp::spawn().await;
+    // 600 tracks hold both trigrams of `xyzw` (`xyz`, `yzw`) but not the term: whichever
+    // trigram a search follows, it meets all of them between the first hit and the others.
+    execute(&app, "INSERT INTO tracks (title, artist) VALUES ('Xyzw 1', 'Nobody')").await;
+    execute(
+        &app,
+        "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600) \
+         INSERT INTO tracks (title, artist) SELECT 'xyz yzw ' || i, 'Nobody' FROM n",
+    )
+    .await;
+    execute(&app, "INSERT INTO tracks (title, artist) VALUES ('Xyzw 2', 'Nobody'), ('Xyzw 3', 'Nobody')")
+        .await;
+
+    assert_eq!(titles(list(&app, "?q=xyzw").await), ["Xyzw 1", "Xyzw 2", "Xyzw 3"]);
+    assert_eq!(titles(list(&app, "?q=xyzw&skip=1&limit=1").await), ["Xyzw 2"]);
+    assert_eq!(titles(list(&app, "?q=xyzw&skip=2").await), ["Xyzw 3"]);
+}
+
+#[tokio::test]
 async fn searches_page_in_id_order_with_skip_and_limit() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in("alice", false).await;
