@@ -316,10 +316,11 @@ mod sqlite {
 
     /// The tracks FTS5 finds for `$1` (one trigram, or the whole term, as an FTS5 phrase)
     /// after id `$2`, in id order. The FTS index yields them in rowid (= id) order, so a
-    /// search stops once its page is full instead of collecting and sorting every match. Each is joined to its row as it is found (`CROSS
-    /// JOIN` keeps the index as the outer loop): the ids are not first collected into a
-    /// temporary table and sorted again, as `id IN (SELECT rowid ... LIMIT)` did (`song 9`
-    /// +2–6%, A/B both ways, page cache off). A test holds the plan to this.
+    /// search stops once its page is full instead of collecting and sorting every match.
+    /// Each is joined to its row as it is found (`CROSS JOIN` keeps the index as the outer
+    /// loop): the ids are not first collected into a temporary table and sorted again, as
+    /// `id IN (SELECT rowid ... LIMIT)` did (`song 9` +2–6%, A/B both ways, page cache off).
+    /// A test holds the plan to this.
     pub(super) const FTS: &str = concat!(
         "SELECT ",
         columns!("tracks."),
@@ -368,17 +369,16 @@ mod sqlite {
     /// Past [`WALK_MISSES`] tracks not holding the term, the rest of the page comes from
     /// FTS5's phrase of the whole term, after the last track walked.
     fn walk(conn: &Connection, trigram: &str, term: &str, limit: i64, skip: i64) -> db::Result<PageJson> {
-        let mut page = Filling {
+        let mut filling = Filling {
             term,
             limit: usize::try_from(limit).unwrap_or_default(),
             skip,
             page: PageWriter::new(),
         };
-        let walked = page.fill(conn, trigram, i64::MIN, WALK_MISSES)?;
-        if let Walked::Unselective { after } = walked {
-            page.fill(conn, &fts_phrase(term), after, usize::MAX)?;
+        if let Walked::Unselective { after } = filling.fill(conn, trigram, i64::MIN, WALK_MISSES)? {
+            filling.fill(conn, &fts_phrase(term), after, usize::MAX)?;
         }
-        Ok(page.page.finish())
+        Ok(filling.page.finish())
     }
 
     /// A search's page as it fills: the tracks holding `term`, once `skip` of them are passed.

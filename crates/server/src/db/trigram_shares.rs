@@ -94,7 +94,7 @@ pub fn from_sample(conn: &Connection) -> rusqlite::Result<Shares> {
         Ok(row.get::<_, Option<i64>>(0)?.zip(row.get::<_, Option<i64>>(1)?))
     })?;
     let Some((first, last)) = bounds else { return Ok(Shares::new()) };
-    let stride = ((last - first) / SAMPLED_TRACKS).max(1);
+    let stride = (last.saturating_sub(first) / SAMPLED_TRACKS).max(1);
     let mut next = conn.prepare("SELECT id, title, artist FROM tracks WHERE id >= ?1 ORDER BY id LIMIT 1")?;
     let (mut counts, mut sampled, mut mark) = (HashMap::<String, u32>::new(), 0u32, first);
     let mut held = HashSet::new();
@@ -110,7 +110,8 @@ pub fn from_sample(conn: &Connection) -> rusqlite::Result<Shares> {
             *counts.entry(trigram).or_default() += 1;
         }
         sampled += 1;
-        mark = (id + 1).max(mark + stride);
+        let Some(following) = id.checked_add(1) else { break };
+        mark = following.max(mark.saturating_add(stride));
     }
     Ok(counts.into_iter().map(|(trigram, count)| (trigram, count as f32 / sampled as f32)).collect())
 }
@@ -191,6 +192,20 @@ mod tests {
         assert_eq!(shares.get("blu"), Some(&1.0), "title or artist, lower case");
         assert_eq!(shares.get("g b"), None, "never across the title and the artist");
         assert!(from_sample(&catalogue([])).expect("sampled").is_empty());
+    }
+
+    #[test]
+    fn ids_at_the_ends_of_their_range_are_sampled_without_overflow() {
+        let conn = catalogue([]);
+        conn.execute(
+            "INSERT INTO tracks (id, title, artist) VALUES (?1, 'First', 'A'), (?2, 'Last', 'B')",
+            [i64::MIN + 1, i64::MAX],
+        )
+        .expect("added");
+
+        let shares = from_sample(&conn).expect("sampled");
+
+        assert_eq!((shares.get("fir"), shares.get("las")), (Some(&0.5), Some(&0.5)));
     }
 
     #[test]
