@@ -507,13 +507,13 @@ mod postgres {
             None => (readers, sqlx::query(PAGE).bind(limit).bind(skip)),
             Some(term) => {
                 let stats = async || trigram_shares::from_pg_stats(&searches).await;
-                let query = match trigrams.rarest(&term, stats).await? {
-                    Some(trigram) => sqlx::query(TRIGRAM_SEARCH)
-                        .bind(limit)
-                        .bind(skip)
-                        .bind(like_pattern(&term))
-                        .bind(trigram),
-                    None => sqlx::query(SUBSTRING).bind(limit).bind(skip).bind(like_pattern(&term)),
+                let rarest = trigrams.rarest(&term, stats).await?;
+                let sql = if rarest.is_some() { TRIGRAM_SEARCH } else { SUBSTRING };
+                let query = sqlx::query(sql).bind(limit).bind(skip).bind(like_pattern(&term));
+                // The walk's trigram is its `$4`.
+                let query = match rarest {
+                    Some(trigram) => query.bind(trigram),
+                    None => query,
                 };
                 (searches, query)
             }
