@@ -118,6 +118,12 @@ pub struct Config {
     #[arg(long, env = "TRACKLIST_CATALOGUE_CACHE_MIB", default_value_t = 16)]
     pub catalogue_cache_mib: u64,
 
+    /// Longest a search of the catalogue may run in the database; then it is stopped and
+    /// answered 503. Most take well under a millisecond; a term few tracks hold scans or
+    /// walks much of the catalogue, which at a million tracks takes a fraction of a second.
+    #[arg(long, env = "TRACKLIST_SEARCH_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub search_timeout: Duration,
+
     /// Seed the demo user and tracks into an empty database.
     #[arg(long, env = "TRACKLIST_DEMO")]
     pub demo: bool,
@@ -257,6 +263,9 @@ impl Config {
             bail!(
                 "--header-timeout, --body-timeout, --request-timeout and --max-connections must be more than zero"
             );
+        }
+        if self.search_timeout.is_zero() {
+            bail!("--search-timeout must be longer than zero");
         }
         if self.hashing.concurrency == 0 {
             bail!("--hash-concurrency must be at least 1");

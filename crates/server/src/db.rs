@@ -93,6 +93,10 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
     #[error("no SQLite reader came free within {ACQUIRE_TIMEOUT:?}")]
     ReadersBusy,
+    /// A read ran past its time limit and was stopped: only searches have one
+    /// (`--search-timeout`), as only their cost grows with the catalogue without bound.
+    #[error("the read ran past its time limit and was stopped")]
+    TimedOut,
     #[error("a read on the blocking pool failed")]
     Task(#[from] tokio::task::JoinError),
     /// Writing a page of rows as JSON failed (`tracks::PageJson`; it writes only strings and
@@ -114,8 +118,17 @@ impl Error {
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ),
             Self::ReadersBusy => true,
-            Self::Task(_) | Self::Json(_) => false,
+            Self::TimedOut | Self::Task(_) | Self::Json(_) => false,
             Self::Shared(err) => err.is_unavailable(),
+        }
+    }
+
+    /// Whether the read ran past its time limit (see [`Error::TimedOut`]).
+    pub fn is_timed_out(&self) -> bool {
+        match self {
+            Self::TimedOut => true,
+            Self::Shared(err) => err.is_timed_out(),
+            _ => false,
         }
     }
 
@@ -155,7 +168,7 @@ impl Db {
                 .await
                 .context("cannot migrate the database")?;
             let connections = POSTGRES_CONNECTIONS as usize;
-            let readers = PgReaders::new(options, connections, ACQUIRE_TIMEOUT)?;
+            let readers = PgReaders::new(options, connections, ACQUIRE_TIMEOUT, None)?;
             Self::Postgres { pool, readers }
         } else {
             // The readers open the file by name; and a server that forgets every account
@@ -202,7 +215,7 @@ impl Db {
             Self::Postgres { pool, .. } => {
                 let options = (*pool.connect_options()).clone();
                 let connections = SESSION_POSTGRES_CONNECTIONS as usize;
-                let readers = PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT)?;
+                let readers = PgReaders::new(options.clone(), connections, ACQUIRE_TIMEOUT, None)?;
                 let pool = postgres_pool(SESSION_POSTGRES_CONNECTIONS).connect_lazy_with(options);
                 Self::Postgres { pool, readers }
             }
@@ -210,20 +223,24 @@ impl Db {
     }
 
     /// The catalogue's hot reads on this database: the same readers, and on PostgreSQL
-    /// connections of its own for searches. Made once, at start-up: requests share reads
-    /// only through the same `Catalogue` (and its clones).
-    pub fn catalogue(&self) -> anyhow::Result<tracks::Catalogue> {
+    /// connections of its own for searches; a search still under way after `search_limit`
+    /// is stopped. Made once, at start-up: requests share reads only through the same
+    /// `Catalogue` (and its clones).
+    pub fn catalogue(&self, search_limit: Duration) -> anyhow::Result<tracks::Catalogue> {
         Ok(match self {
             Self::Sqlite { readers, .. } => tracks::Catalogue::Sqlite {
                 readers: readers.clone(),
                 trigrams: Arc::default(),
+                search_limit,
                 pages: Arc::default(),
             },
             Self::Postgres { pool, readers } => {
                 let options = (*pool.connect_options()).clone();
+                let searches =
+                    PgReaders::new(options, SEARCH_CONNECTIONS, ACQUIRE_TIMEOUT, Some(search_limit))?;
                 tracks::Catalogue::Postgres {
                     readers: readers.clone(),
-                    searches: PgReaders::new(options, SEARCH_CONNECTIONS, ACQUIRE_TIMEOUT)?,
+                    searches,
                     trigrams: Arc::default(),
                     versions: Arc::default(),
                     pages: Arc::default(),
@@ -251,21 +268,37 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
         || is_ending_connection(err)
+        || is_cancelled(err)
+}
+
+/// PostgreSQL's SQLSTATE for a statement it cancelled (`statement_timeout`, or an
+/// administrator's `pg_cancel_backend`): the statement ends, the connection carries on.
+const QUERY_CANCELED: &str = "57014";
+
+/// Whether `err` is PostgreSQL cancelling the statement (see [`QUERY_CANCELED`]).
+fn is_cancelled(err: &sqlx::Error) -> bool {
+    pg_code(err) == Some(QUERY_CANCELED)
 }
 
 /// Whether `err` is PostgreSQL ending the connection it came on: SQLSTATE class 08
 /// (connection exception) or 57 (operator intervention: a shutdown or restart, an
-/// administrator's `pg_terminate_backend`, a cancelled statement).
+/// administrator's `pg_terminate_backend`) but for a cancelled statement.
 fn is_ending_connection(err: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(err) = err else { return false };
-    err.try_downcast_ref::<PgDatabaseError>()
-        .is_some_and(|err| err.code().starts_with("08") || err.code().starts_with("57"))
+    pg_code(err)
+        .is_some_and(|code| code.starts_with("08") || (code.starts_with("57") && code != QUERY_CANCELED))
 }
 
 /// Whether the connection `err` came on may be unusable: anything but an answer the database
-/// gave to the query itself (a constraint, a syntax error), which leaves it as it was.
+/// gave to the query itself (a constraint, a syntax error, a cancelled statement), which
+/// leaves it as it was.
 fn may_break_connection(err: &sqlx::Error) -> bool {
     !matches!(err, sqlx::Error::Database(_)) || is_ending_connection(err)
+}
+
+/// PostgreSQL's SQLSTATE for `err`, if PostgreSQL answered with one.
+fn pg_code(err: &sqlx::Error) -> Option<&str> {
+    let sqlx::Error::Database(err) = err else { return None };
+    err.try_downcast_ref::<PgDatabaseError>().map(PgDatabaseError::code)
 }
 
 #[cfg(test)]
@@ -324,7 +357,7 @@ mod tests {
         let db = Db::connect(&format!("sqlite://{}", file.display())).await.expect("upgraded");
         let Db::Sqlite { pool, .. } = &db else { unreachable!("a SQLite URL") };
         let after = largest_search_page(pool).await;
-        let catalogue = db.catalogue().expect("the catalogue's reads");
+        let catalogue = db.catalogue(std::time::Duration::from_secs(5)).expect("the catalogue's reads");
         let search = |term: &str| Page { term: Some(term.into()), skip: 0, limit: 20 };
         let by_title = catalogue.list(search("song 2999")).await.expect("searched");
         let by_artist = catalogue.list(search("artist 49")).await.expect("searched");

@@ -55,6 +55,9 @@ pub enum ApiError {
     /// The request ran past `--request-timeout`.
     #[error("The request took too long")]
     RequestTimeout,
+    /// A search ran past `--search-timeout` and was stopped.
+    #[error("The search took too long; try a longer or more precise term")]
+    SearchTimeout,
     /// The database or the session store is out of reach; the cause, when known, is logged.
     #[error("Service temporarily unavailable")]
     Unavailable(Option<anyhow::Error>),
@@ -107,6 +110,7 @@ impl ApiError {
             Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             Self::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             Self::RequestTimeout => (StatusCode::SERVICE_UNAVAILABLE, "request_timeout"),
+            Self::SearchTimeout => (StatusCode::SERVICE_UNAVAILABLE, "search_timeout"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -123,6 +127,7 @@ impl From<sqlx::Error> for ApiError {
 impl From<crate::db::Error> for ApiError {
     fn from(err: crate::db::Error) -> Self {
         match err {
+            err if err.is_timed_out() => Self::SearchTimeout,
             crate::db::Error::Sqlx(err) => err.into(),
             err if err.is_unavailable() => Self::unavailable(err),
             err => Self::Internal(err.into()),
@@ -165,6 +170,7 @@ impl ApiError {
                 body.detail = "Internal server error".into();
             }
             Self::Unavailable(Some(cause)) => tracing::error!(error = ?cause, "a backend is unavailable"),
+            Self::SearchTimeout => tracing::warn!("a search ran past --search-timeout and was stopped"),
             Self::Validation { fields, .. } => body.fields = fields,
             _ => {}
         }

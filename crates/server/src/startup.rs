@@ -46,7 +46,7 @@ impl Application {
         let state = AppState::new(Components {
             throttle: LoginThrottle::new(config.throttle.clone(), counters),
             sessions: Sessions::new(session_db, store.clone(), config.session.clone()),
-            catalogue: PageCache::new(db.catalogue()?, cache_bytes),
+            catalogue: PageCache::new(db.catalogue(config.search_timeout)?, cache_bytes),
             pages: config.static_dir.as_deref().map(|dir| Pages::open(dir, cache_bytes)).transpose()?,
             db,
             passwords: Passwords::new(&config.hashing)?,

@@ -20,15 +20,20 @@ use deadpool::managed::{self, Metrics, Object, Pool, PoolConfig, PoolError, Recy
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
-use super::{Error, PING_WHEN_IDLE_FOR, may_break_connection};
+use super::{Error, PING_WHEN_IDLE_FOR, is_cancelled, may_break_connection};
 
 /// Up to `size` connections, opened when first needed.
 #[derive(Clone)]
-pub struct PgReaders(Pool<Connector>);
+pub struct PgReaders {
+    pool: Pool<Connector>,
+    /// Whether PostgreSQL stops these connections' statements after a time (see
+    /// [`PgReaders::new`]).
+    limited: bool,
+}
 
 impl std::fmt::Debug for PgReaders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("PgReaders").field(&self.0.status()).finish()
+        f.debug_tuple("PgReaders").field(&self.pool.status()).finish()
     }
 }
 
@@ -62,14 +67,28 @@ impl PgReaders {
     /// looks costlier than the runs' own, which it always does for `LIMIT $1` (a tenth of the
     /// table, it guesses): a catalogue page spent more time being planned (48 µs) than run
     /// (33 µs).
-    pub fn new(options: PgConnectOptions, size: usize, wait: Duration) -> anyhow::Result<Self> {
-        let options = options.options([("plan_cache_mode", "force_generic_plan")]);
+    ///
+    /// With a `limit`, PostgreSQL stops any statement on these connections that runs longer
+    /// (`statement_timeout`), and the read fails with [`Error::TimedOut`]: the statement
+    /// ends in PostgreSQL itself, where dropping the request would leave it running.
+    pub fn new(
+        options: PgConnectOptions,
+        size: usize,
+        wait: Duration,
+        limit: Option<Duration>,
+    ) -> anyhow::Result<Self> {
+        let mut options = options.options([("plan_cache_mode", "force_generic_plan")]);
+        if let Some(limit) = limit {
+            // In milliseconds, at least one: 0 would turn the limit off.
+            let millis = limit.as_millis().max(1).to_string();
+            options = options.options([("statement_timeout", millis.as_str())]);
+        }
         let timeouts = Timeouts { wait: Some(wait), create: Some(wait), recycle: Some(wait) };
         let pool = Pool::builder(Connector(options))
             .config(PoolConfig { timeouts, ..PoolConfig::new(size) })
             .runtime(Runtime::Tokio1)
             .build()?;
-        Ok(Self(pool))
+        Ok(Self { pool, limited: limit.is_some() })
     }
 
     /// Runs `read` on one of these connections, then returns the connection for the next
@@ -78,7 +97,7 @@ impl PgReaders {
         &self,
         read: impl AsyncFnOnce(&mut PgConnection) -> sqlx::Result<T>,
     ) -> Result<T, Error> {
-        let mut connection = match self.0.get().await {
+        let mut connection = match self.pool.get().await {
             Ok(connection) => connection,
             Err(PoolError::Backend(err)) => return Err(err.into()),
             Err(PoolError::Timeout(_)) => return Err(sqlx::Error::PoolTimedOut.into()),
@@ -88,6 +107,9 @@ impl PgReaders {
         if result.as_ref().is_err_and(may_break_connection) {
             drop(Object::take(connection));
         }
-        Ok(result?)
+        match result {
+            Err(err) if self.limited && is_cancelled(&err) => Err(Error::TimedOut),
+            result => Ok(result?),
+        }
     }
 }

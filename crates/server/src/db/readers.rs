@@ -66,24 +66,30 @@ impl Readers {
     /// Runs `read` on this thread for up to about `budget`, then, if it is not done, again on
     /// the blocking pool: for reads that are quick in the usual case but whose cost cannot be
     /// told in advance (searches), so that the usual case stays on the request's thread and no
-    /// read holds it for longer than the budget.
+    /// read holds it for longer than the budget. Either way the read is stopped once `limit`
+    /// has passed since this call, and fails with [`Error::TimedOut`].
     pub async fn bounded<T: Send + 'static, E: Send + 'static>(
         &self,
         budget: Duration,
+        limit: Duration,
         read: impl Fn(&Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, Error>
     where
         Error: From<E>,
     {
+        let deadline = Instant::now() + limit;
         let connection = self.connection().await?;
-        match within(budget, || read(&connection)).map_err(Error::from) {
-            Err(err) if err.is_interrupted() => on_blocking_pool(connection, read).await,
+        match until((Instant::now() + budget).min(deadline), || read(&connection)).map_err(Error::from) {
+            Err(err) if err.is_interrupted() && Instant::now() < deadline => {
+                on_blocking_pool(connection, Some(deadline), read).await
+            }
+            Err(err) if err.is_interrupted() => Err(Error::TimedOut),
             done => done,
         }
     }
 
     /// Runs `read` on the blocking pool: for reads whose cost grows with the catalogue (pages
-    /// and searches far in), so that they never hold up the requests sharing this thread.
+    /// far in), so that they never hold up the requests sharing this thread.
     pub async fn slow<T: Send + 'static, E: Send + 'static>(
         &self,
         read: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
@@ -91,7 +97,21 @@ impl Readers {
     where
         Error: From<E>,
     {
-        on_blocking_pool(self.connection().await?, read).await
+        on_blocking_pool(self.connection().await?, None, read).await
+    }
+
+    /// [`Readers::slow`], stopped once `limit` has passed ([`Error::TimedOut`]): for reads
+    /// whose cost has no bound but the catalogue's size (searches far in).
+    pub async fn slow_within<T: Send + 'static, E: Send + 'static>(
+        &self,
+        limit: Duration,
+        read: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, Error>
+    where
+        Error: From<E>,
+    {
+        let deadline = Instant::now() + limit;
+        on_blocking_pool(self.connection().await?, Some(deadline), read).await
     }
 
     async fn connection(&self) -> Result<Object<Connection>, Error> {
@@ -103,15 +123,23 @@ impl Readers {
     }
 }
 
-/// Runs `read` on `connection` on the blocking pool.
+/// Runs `read` on `connection` on the blocking pool, stopped at `deadline` if there is one.
 async fn on_blocking_pool<T: Send + 'static, E: Send + 'static>(
     connection: Object<Connection>,
+    deadline: Option<Instant>,
     read: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
 ) -> Result<T, Error>
 where
     Error: From<E>,
 {
-    Ok(tokio::task::spawn_blocking(move || read(&connection)).await??)
+    let read = move || match deadline {
+        Some(deadline) => until(deadline, || read(&connection)).map_err(Error::from),
+        None => read(&connection).map_err(Error::from),
+    };
+    match tokio::task::spawn_blocking(read).await? {
+        Err(err) if err.is_interrupted() => Err(Error::TimedOut),
+        done => done,
+    }
 }
 
 /// SQLite calls the progress handler about every this many steps of its virtual machine:
@@ -121,7 +149,7 @@ const STEPS_BETWEEN_LOOKS: i32 = 50;
 
 thread_local! {
     /// When the read under way on this thread must stop (see [`Readers::bounded`]); `None`
-    /// outside bounded reads, so reads on the blocking pool run to the end.
+    /// outside bounded reads, so the others run to the end.
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
@@ -130,16 +158,16 @@ fn past_deadline() -> bool {
     DEADLINE.get().is_some_and(|deadline| Instant::now() >= deadline)
 }
 
-/// Runs `read` with this thread's [`DEADLINE`] `budget` from now, and none after it returns
-/// (or panics).
-fn within<T>(budget: Duration, read: impl FnOnce() -> T) -> T {
+/// Runs `read` with this thread's [`DEADLINE`] at `deadline`, and none after it returns (or
+/// panics).
+fn until<T>(deadline: Instant, read: impl FnOnce() -> T) -> T {
     struct Clear;
     impl Drop for Clear {
         fn drop(&mut self) {
             DEADLINE.set(None);
         }
     }
-    DEADLINE.set(Some(Instant::now() + budget));
+    DEADLINE.set(Some(deadline));
     let _clear = Clear;
     read()
 }
@@ -166,7 +194,8 @@ mod tests {
         (dir, readers)
     }
 
-    /// `sql`'s integers, read through [`Readers::bounded`], and the thread each attempt ran on.
+    /// `sql`'s integers, read through [`Readers::bounded`] with no time limit to speak of, and
+    /// the thread each attempt ran on.
     async fn bounded(readers: &Readers, budget: Duration, sql: &'static str) -> (Vec<i64>, Vec<ThreadId>) {
         let attempts = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&attempts);
@@ -174,7 +203,7 @@ mod tests {
             seen.lock().expect("not poisoned").push(thread::current().id());
             conn.prepare(sql)?.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()
         };
-        let answer = readers.bounded(budget, read).await.expect("answered");
+        let answer = readers.bounded(budget, Duration::from_secs(60), read).await.expect("answered");
         let attempts = attempts.lock().expect("not poisoned").clone();
         (answer, attempts)
     }
@@ -214,12 +243,18 @@ mod tests {
         assert_eq!(attempts, [thread::current().id()]);
     }
 
+    /// Counts to a million: tens of milliseconds at the least.
+    const COUNT: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+        SELECT count(*) FROM n";
+
+    /// Counts `sql`'s rows.
+    fn count(sql: &'static str) -> impl Fn(&rusqlite::Connection) -> rusqlite::Result<i64> + Copy {
+        move |conn| conn.query_row(sql, [], |row| row.get(0))
+    }
+
     #[tokio::test]
     async fn a_bounded_read_past_its_budget_is_stopped_and_read_again_on_the_blocking_pool() {
         let (_dir, readers) = database(ONE_ROW);
-        const COUNT: &str =
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
-            SELECT count(*) FROM n";
 
         let (answer, attempts) = bounded(&readers, Duration::from_millis(1), COUNT).await;
 
@@ -229,6 +264,24 @@ mod tests {
         assert_ne!(attempts[1], thread::current().id());
         let (answer, attempts) = bounded(&readers, Duration::from_secs(10), "SELECT x FROM t").await;
         assert_eq!((answer, attempts.len()), (vec![7], 1), "the connection is not left interrupted");
+    }
+
+    #[tokio::test]
+    async fn a_read_past_its_time_limit_is_stopped_wherever_it_runs_and_the_reader_reads_on() {
+        let (_dir, readers) = database(ONE_ROW);
+        let limit = Duration::from_millis(2);
+
+        let past_budget = readers.bounded(Duration::from_micros(200), limit, count(COUNT)).await;
+        let within_budget = readers.bounded(Duration::from_secs(10), limit, count(COUNT)).await;
+        let on_the_pool = readers.slow_within(limit, count(COUNT)).await;
+
+        for stopped in [past_budget, within_budget, on_the_pool] {
+            assert!(matches!(stopped, Err(Error::TimedOut)), "{stopped:?}");
+        }
+        let one_row = readers.slow_within(Duration::from_secs(10), count("SELECT x FROM t")).await;
+        assert_eq!(one_row.expect("the reader is not left interrupted"), 7);
+        let unlimited = readers.slow(count(COUNT)).await;
+        assert_eq!(unlimited.expect("no limit, no stop"), 1_000_000);
     }
 
     /// FTS5's own loops never look for an interrupt; what stops a search is the progress

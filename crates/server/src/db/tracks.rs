@@ -194,15 +194,18 @@ impl From<&ListQuery> for Page {
 /// `catalogue_cache`): on the database's readers, with the requests asking for the same page
 /// (or on PostgreSQL, where each read is a round trip, the version) at the same moment sharing
 /// one read (`shared_reads`), each from a read begun after it asked. Built by
-/// [`Db::catalogue`]. On either engine `trigrams` picks the trigram a search walks.
+/// [`Db::catalogue`]. On either engine `trigrams` picks the trigram a search walks, and a
+/// search still under way after `--search-timeout` is stopped ([`db::Error::TimedOut`]).
 #[derive(Debug, Clone)]
 pub enum Catalogue {
     Sqlite {
         readers: Readers,
         trigrams: Arc<TrigramShares>,
+        search_limit: Duration,
         pages: Arc<SharedReads<SqlitePage, PageJson>>,
     },
-    /// `searches` are connections of their own.
+    /// `searches` are connections of their own, and PostgreSQL stops their statements
+    /// after the search time limit.
     Postgres {
         readers: PgReaders,
         searches: PgReaders,
@@ -220,10 +223,10 @@ impl Catalogue {
     /// which trigrams cannot cover, scan.
     pub async fn list(&self, page: Page) -> db::Result<PageJson> {
         match self {
-            Self::Sqlite { readers, trigrams, pages } => {
-                let read =
-                    |(readers, trigrams), key: SqlitePage| sqlite::read_page(readers, trigrams, key.page);
-                pages.read((readers.clone(), Arc::clone(trigrams)), SqlitePage::new(page), read).await
+            Self::Sqlite { readers, trigrams, search_limit, pages } => {
+                let source = (readers.clone(), Arc::clone(trigrams), *search_limit);
+                let read = |source, key: SqlitePage| sqlite::read_page(source, key.page);
+                pages.read(source, SqlitePage::new(page), read).await
             }
             Self::Postgres { readers, searches, trigrams, pages, .. } => {
                 let source = (readers.clone(), searches.clone(), Arc::clone(trigrams));
@@ -266,6 +269,7 @@ pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
 /// The catalogue's reads on SQLite's direct connections (see `db::readers`).
 mod sqlite {
     use std::sync::Arc;
+    use std::time::Duration;
 
     use rusqlite::types::{FromSql, FromSqlResult, Type, ValueRef};
     use rusqlite::{Connection, OptionalExtension, Params, Row, named_params};
@@ -279,10 +283,10 @@ mod sqlite {
 
     /// One read of `page`: on the runtime thread that asks if it is quick (a page near the
     /// start), else on the blocking pool. A search near the start starts on the runtime
-    /// thread and moves to the pool if it outlasts [`SEARCH_BUDGET`].
+    /// thread and moves to the pool if it outlasts [`SEARCH_BUDGET`]; any search is stopped
+    /// once `search_limit` has passed.
     pub async fn read_page(
-        readers: Readers,
-        trigrams: Arc<TrigramShares>,
+        (readers, trigrams, search_limit): (Readers, Arc<TrigramShares>, Duration),
         page: Page,
     ) -> db::Result<PageJson> {
         let near_start = page.near_start();
@@ -300,9 +304,9 @@ mod sqlite {
             None => Search::Substring(like_pattern(&term)),
         };
         if near_start {
-            readers.bounded(SEARCH_BUDGET, move |conn| search.page(conn, limit, skip)).await
+            readers.bounded(SEARCH_BUDGET, search_limit, move |conn| search.page(conn, limit, skip)).await
         } else {
-            readers.slow(move |conn| search.page(conn, limit, skip)).await
+            readers.slow_within(search_limit, move |conn| search.page(conn, limit, skip)).await
         }
     }
 

@@ -31,7 +31,7 @@ pub fn changes() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "Tracks in id order", body = [Track]),
         (status = 422, description = "Invalid skip, limit or q", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 503, description = "The database is unavailable, or the search ran past --search-timeout", body = ErrorBody),
     ))]
 async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<impl IntoResponse> {
     query.validate().map_err(ApiError::invalid_fields)?;

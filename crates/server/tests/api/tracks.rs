@@ -186,6 +186,39 @@ async fn a_rare_term_of_common_trigrams_is_found_past_hundreds_of_near_misses() 
     assert_eq!(titles(list(&app, "?q=xyzw&skip=2").await), ["Xyzw 3"]);
 }
 
+/// A search for a term few tracks hold scans (under three characters) or walks (a term of
+/// common trigrams) much of the catalogue: past `--search-timeout` the database stops it
+/// and the client gets a clear 503, and the next reads are served as before.
+#[tokio::test]
+async fn a_search_past_its_time_limit_is_stopped_with_a_503_and_the_catalogue_reads_on() {
+    let app = TestApp::spawn_with(|config| config.search_timeout = std::time::Duration::from_millis(1)).await;
+    // 20 000 tracks: scanning them, or walking those holding `xyz`, takes milliseconds at the
+    // least on either engine, and no track holds `zq` or `xyzw`.
+    execute(
+        &app,
+        "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) \
+         INSERT INTO tracks (title, artist) SELECT 'xyz yzw ' || i, 'Nobody' FROM n",
+    )
+    .await;
+
+    for term in ["zq", "xyzw"] {
+        let response = app.api().get(&format!("/tracks?q={term}")).await;
+        assert!(response.headers().contains_key("retry-after"), "{term}");
+        let body = assert_error(
+            response,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The search took too long; try a longer or more precise term",
+        )
+        .await;
+        assert_eq!(body["code"], "search_timeout", "{term}");
+    }
+
+    let first = list(&app, "?limit=1").await;
+    assert_eq!(titles(first.clone()), ["xyz yzw 1"]);
+    let fetched: Track = app.get_json(&format!("/tracks/{}", first[0].id)).await;
+    assert_eq!(fetched, first[0]);
+}
+
 #[tokio::test]
 async fn searches_page_in_id_order_with_skip_and_limit() {
     let app = TestApp::spawn().await;
