@@ -264,8 +264,9 @@ impl Config {
                 "--header-timeout, --body-timeout, --request-timeout and --max-connections must be more than zero"
             );
         }
-        if self.search_timeout.is_zero() {
-            bail!("--search-timeout must be longer than zero");
+        if self.search_timeout.is_zero() || self.search_timeout > connections.request_timeout {
+            // A search let run past its request's own limit would go on after the answer.
+            bail!("--search-timeout must be longer than zero and no longer than --request-timeout");
         }
         if self.hashing.concurrency == 0 {
             bail!("--hash-concurrency must be at least 1");
@@ -326,5 +327,27 @@ impl SessionConfig {
     /// The cookie's name: generic, and `__Host-` bound to this exact origin when secure.
     pub fn cookie_name(secure: bool) -> &'static str {
         if secure { "__Host-id" } else { "id" }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Config;
+
+    #[test]
+    fn a_search_timeout_must_be_more_than_zero_and_within_the_request_timeout() {
+        let config = Config::new("sqlite://unused.db", "127.0.0.1:0".parse().expect("an address"))
+            .expect("the defaults");
+        config.validate().expect("the defaults are valid");
+
+        for search_timeout in [Duration::ZERO, config.connections.request_timeout + Duration::from_millis(1)]
+        {
+            let err = Config { search_timeout, ..config.clone() }.validate().expect_err("refused");
+            assert!(err.to_string().contains("--search-timeout"), "{err}");
+        }
+        let search_timeout = config.connections.request_timeout;
+        Config { search_timeout, ..config }.validate().expect("as long as the request's own limit");
     }
 }

@@ -79,8 +79,9 @@ impl PgReaders {
     ) -> anyhow::Result<Self> {
         let mut options = options.options([("plan_cache_mode", "force_generic_plan")]);
         if let Some(limit) = limit {
-            // In milliseconds, at least one: 0 would turn the limit off.
-            let millis = limit.as_millis().max(1).to_string();
+            // In milliseconds, at least one (0 would turn the limit off) and at most what
+            // PostgreSQL takes (an `int`, about 24 days).
+            let millis = limit.as_millis().clamp(1, i32::MAX as u128).to_string();
             options = options.options([("statement_timeout", millis.as_str())]);
         }
         let timeouts = Timeouts { wait: Some(wait), create: Some(wait), recycle: Some(wait) };

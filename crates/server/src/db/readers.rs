@@ -77,9 +77,9 @@ impl Readers {
     where
         Error: From<E>,
     {
-        let deadline = Instant::now() + limit;
+        let deadline = deadline_after(limit);
         let connection = self.connection().await?;
-        match until((Instant::now() + budget).min(deadline), || read(&connection)).map_err(Error::from) {
+        match until(deadline_after(budget).min(deadline), || read(&connection)).map_err(Error::from) {
             Err(err) if err.is_interrupted() && Instant::now() < deadline => {
                 on_blocking_pool(connection, Some(deadline), read).await
             }
@@ -110,8 +110,7 @@ impl Readers {
     where
         Error: From<E>,
     {
-        let deadline = Instant::now() + limit;
-        on_blocking_pool(self.connection().await?, Some(deadline), read).await
+        on_blocking_pool(self.connection().await?, Some(deadline_after(limit)), read).await
     }
 
     async fn connection(&self) -> Result<Object<Connection>, Error> {
@@ -156,6 +155,13 @@ thread_local! {
 /// The readers' progress handler: `true` interrupts the statement under way.
 fn past_deadline() -> bool {
     DEADLINE.get().is_some_and(|deadline| Instant::now() >= deadline)
+}
+
+/// `limit` from now. A limit of more than a day is as good as none, and is held to a day so
+/// that no limit can run past the clock's range.
+fn deadline_after(limit: Duration) -> Instant {
+    const LONGEST: Duration = Duration::from_secs(24 * 60 * 60);
+    Instant::now() + limit.min(LONGEST)
 }
 
 /// Runs `read` with this thread's [`DEADLINE`] at `deadline`, and none after it returns (or
