@@ -125,14 +125,27 @@ PY
 ROWS=()
 declare -A RPS P50 P99   # by "backend|request", for the targets table
 
-# wrk_run SECONDS CLIENTS [wrk args...]: one bounded wrk run; prints wrk's report and a
-# last line `wrk CPU N%`: the load generator shares the 2 cores with the server, so its own
-# share is reported next to every row.
+# wrk_run SECONDS CLIENTS [wrk args...]: one bounded wrk run; prints wrk's report and two
+# last lines: `wrk CPU N%` (the load generator shares the 2 cores with the server, so its own
+# share is reported next to every row) and `steal N%` (see steal_since).
 wrk_run() {
   local seconds=$1 clients=$2; shift 2
   local threads=$(( clients < 2 ? clients : 2 ))
-  local TIMEFORMAT='wrk CPU %P'
+  local TIMEFORMAT='wrk CPU %P' before
+  before=$(head -n 1 /proc/stat)
   { time wrk -t"$threads" -c"$clients" -d"${seconds}s" --latency "$@"; } 2>&1
+  steal_since "$before"
+}
+
+# steal_since LINE: `steal N%`, the share of the machine's CPU time since LINE (the first
+# line of /proc/stat then) that the hypervisor gave to other guests: on a shared machine,
+# the rows of a run with much of it are slower than the machine is, and not all alike.
+steal_since() {
+  awk -v before="$1" 'NR == 1 {
+    split(before, then)
+    for (i = 2; i <= 9; i++) total += $i - then[i]
+    printf "steal %.1f%%\n", (total > 0 ? 100 * ($9 - then[9]) / total : 0)
+  }' /proc/stat
 }
 
 # run NAME [wrk args...]: one run of SECONDS_PER_RUN with CONNECTIONS clients, recorded.
@@ -150,8 +163,8 @@ run_one() {
 # record NAME REPORTS: a table row from one or more wrk reports of the same request: req/s
 # is their mean (equal durations), p50 their median, p99 the worst, errors their sum.
 record() {
-  local name=$1 rps p50 p99 non2xx sock wrk_cpu
-  read -r rps p50 p99 non2xx sock wrk_cpu < <(awk '
+  local name=$1 rps p50 p99 non2xx sock wrk_cpu steal
+  read -r rps p50 p99 non2xx sock wrk_cpu steal < <(awk '
     function us(v) {
       if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000
       if (v ~ /m$/) return v * 60e6; if (v ~ /s$/) return v * 1e6; return v + 0
@@ -163,16 +176,17 @@ record() {
     /Non-2xx/ { non2xx += $5 }
     /Socket errors/ { gsub(",", ""); sock += $4 + $6 + $8 + $10 }
     /^wrk CPU/ { cpu += $3; cpus++ }
+    /^steal/ { stolen += $2; steals++ }
     END {
       for (i = 2; i <= k; i++) for (j = i; j > 1 && p50[j - 1] > p50[j]; j--) { t = p50[j]; p50[j] = p50[j - 1]; p50[j - 1] = t }
       median = k % 2 ? p50[(k + 1) / 2] : (p50[k / 2] + p50[k / 2 + 1]) / 2
-      printf "%.2f %s %s %d %d %.0f%%\n", rps / runs, shown(median), shown(p99), non2xx, sock, cpus ? cpu / cpus : 0
+      printf "%.2f %s %s %d %d %.0f%% %.1f%%\n", rps / runs, shown(median), shown(p99), non2xx, sock, cpus ? cpu / cpus : 0, steals ? stolen / steals : 0
     }' <<<"$2")
-  ROWS+=("| $BACKEND | $name | $rps | $p50 | $p99 | $non2xx | $sock | $wrk_cpu |")
+  ROWS+=("| $BACKEND | $name | $rps | $p50 | $p99 | $non2xx | $sock | $wrk_cpu | $steal |")
   RPS["$BACKEND|$name"]=$rps
   P50["$BACKEND|$name"]=$p50
   P99["$BACKEND|$name"]=$p99
-  printf '%-16s %-48s %10s req/s  p50 %-9s p99 %-9s non-2xx %-7s socket errors %-3s wrk CPU %s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$non2xx" "$sock" "$wrk_cpu"
+  printf '%-16s %-48s %10s req/s  p50 %-9s p99 %-9s non-2xx %-7s socket errors %-3s wrk CPU %-4s steal %s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$non2xx" "$sock" "$wrk_cpu" "$steal"
 }
 
 # The rows the ratio targets compare, and what each requests.
@@ -308,10 +322,11 @@ rm -rf "$WORK"
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)),"
   echo "wrk -t2 -c$CONNECTIONS for ${SECONDS_PER_RUN}s per row, load generator on the same machine;"
   echo "the rows a ratio compares took turns in $ROUNDS rounds (req/s: their mean, p50: median, p99: worst);"
-  echo "wrk CPU: the load generator's own share of one core (user + system over wall time), per row."
+  echo "wrk CPU: the load generator's own share of one core (user + system over wall time), per row;"
+  echo "steal: the share of the machine's CPU time the hypervisor gave to other guests meanwhile (the mean of the row's runs)."
   echo
-  echo "| backend | request | req/s | p50 | p99 | non-2xx | socket errors | wrk CPU |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| backend | request | req/s | p50 | p99 | non-2xx | socket errors | wrk CPU | steal |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "| target (ratios within this run) | backend | measured | |"
