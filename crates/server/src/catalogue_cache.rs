@@ -78,6 +78,11 @@ impl PageCache {
         Self { reads, cached: Cached::holding(bytes) }
     }
 
+    /// The reads the pages come from.
+    pub fn reads(&self) -> &Catalogue {
+        &self.reads
+    }
+
     /// The catalogue's current version (see [`Catalogue::version`]).
     pub async fn version(&self) -> Result<i64> {
         Ok(self.reads.version().await?)

@@ -32,7 +32,8 @@ pub use self::readers::Readers;
 /// Requests that cannot get a connection this fast answer 503 rather than queue for ever.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Read-only SQLite connections: one per runtime thread, as many again for searches in flight.
+/// Read-only SQLite connections: one per runtime thread, as many again for reads in flight
+/// on the blocking pool (pages far in; a search's own, see [`Db::catalogue`]).
 fn reader_count() -> usize {
     std::thread::available_parallelism().map_or(8, |cores| cores.get() * 2).max(4)
 }
@@ -222,18 +223,24 @@ impl Db {
         })
     }
 
-    /// The catalogue's hot reads on this database: the same readers, and on PostgreSQL
-    /// connections of its own for searches; a search still under way after `search_limit`
-    /// is stopped. Made once, at start-up: requests share reads only through the same
-    /// `Catalogue` (and its clones).
+    /// The catalogue's hot reads on this database: the same readers, and connections of its
+    /// own for searches (on SQLite for those that outlast their budget on the request's
+    /// thread); a search still under way after `search_limit` is stopped. Made once, at
+    /// start-up: requests share reads only through the same `Catalogue` (and its clones).
     pub fn catalogue(&self, search_limit: Duration) -> anyhow::Result<tracks::Catalogue> {
         Ok(match self {
-            Self::Sqlite { readers, .. } => tracks::Catalogue::Sqlite {
-                readers: readers.clone(),
-                trigrams: Arc::default(),
-                search_limit,
-                pages: Arc::default(),
-            },
+            Self::Sqlite { pool, readers } => {
+                let file = pool.connect_options().get_filename().to_owned();
+                tracks::Catalogue::Sqlite {
+                    readers: readers.clone(),
+                    searches: tracks::SqliteSearches {
+                        long: Readers::open(&file, reader_count(), ACQUIRE_TIMEOUT)?,
+                        trigrams: Arc::default(),
+                        limit: search_limit,
+                    },
+                    pages: Arc::default(),
+                }
+            }
             Self::Postgres { pool, readers } => {
                 let options = (*pool.connect_options()).clone();
                 let searches =

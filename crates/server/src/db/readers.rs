@@ -64,13 +64,15 @@ impl Readers {
     }
 
     /// Runs `read` on this thread for up to about `budget`, then, if it is not done, again on
-    /// the blocking pool: for reads that are quick in the usual case but whose cost cannot be
-    /// told in advance (searches), so that the usual case stays on the request's thread and no
-    /// read holds it for longer than the budget. Either way the read is stopped once `limit`
-    /// has passed since this call, and fails with [`Error::TimedOut`].
+    /// the blocking pool on one of `then`'s connections: for reads that are quick in the usual
+    /// case but whose cost cannot be told in advance (searches), so that the usual case stays
+    /// on the request's thread and no read holds it, or these connections, for longer than
+    /// the budget. Either way the read is stopped once `limit` has passed since this call,
+    /// and fails with [`Error::TimedOut`].
     pub async fn bounded<T: Send + 'static, E: Send + 'static>(
         &self,
         budget: Duration,
+        then: &Readers,
         limit: Duration,
         read: impl Fn(&Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, Error>
@@ -81,7 +83,8 @@ impl Readers {
         let connection = self.connection().await?;
         match until(deadline_after(budget).min(deadline), || read(&connection)).map_err(Error::from) {
             Err(err) if err.is_interrupted() && Instant::now() < deadline => {
-                on_blocking_pool(connection, Some(deadline), read).await
+                drop(connection);
+                on_blocking_pool(then.connection().await?, Some(deadline), read).await
             }
             Err(err) if err.is_interrupted() => Err(Error::TimedOut),
             done => done,
@@ -209,7 +212,7 @@ mod tests {
             seen.lock().expect("not poisoned").push(thread::current().id());
             conn.prepare(sql)?.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()
         };
-        let answer = readers.bounded(budget, Duration::from_secs(60), read).await.expect("answered");
+        let answer = readers.bounded(budget, readers, Duration::from_secs(60), read).await.expect("answered");
         let attempts = attempts.lock().expect("not poisoned").clone();
         (answer, attempts)
     }
@@ -277,8 +280,8 @@ mod tests {
         let (_dir, readers) = database(ONE_ROW);
         let limit = Duration::from_millis(2);
 
-        let past_budget = readers.bounded(Duration::from_micros(200), limit, count(COUNT)).await;
-        let within_budget = readers.bounded(Duration::from_secs(10), limit, count(COUNT)).await;
+        let past_budget = readers.bounded(Duration::from_micros(200), &readers, limit, count(COUNT)).await;
+        let within_budget = readers.bounded(Duration::from_secs(10), &readers, limit, count(COUNT)).await;
         let on_the_pool = readers.slow_within(limit, count(COUNT)).await;
 
         for stopped in [past_budget, within_budget, on_the_pool] {

@@ -200,8 +200,7 @@ impl From<&ListQuery> for Page {
 pub enum Catalogue {
     Sqlite {
         readers: Readers,
-        trigrams: Arc<TrigramShares>,
-        search_limit: Duration,
+        searches: SqliteSearches,
         pages: Arc<SharedReads<SqlitePage, PageJson>>,
     },
     /// `searches` are connections of their own, and PostgreSQL stops their statements
@@ -215,6 +214,20 @@ pub enum Catalogue {
     },
 }
 
+/// What SQLite's searches read with, besides the catalogue's readers.
+#[derive(Debug, Clone)]
+pub struct SqliteSearches {
+    /// Connections of their own for the searches that outlast [`SEARCH_BUDGET`] on the
+    /// request's thread, and those far in: a term few tracks hold scans or walks much of the
+    /// catalogue, for seconds at a million tracks, so a few such searches at once (a client
+    /// asking for one rare term after another) would otherwise hold every reader the
+    /// catalogue's other reads need. As PostgreSQL's searches have connections of their own.
+    pub long: Readers,
+    pub trigrams: Arc<TrigramShares>,
+    /// `--search-timeout`.
+    pub limit: Duration,
+}
+
 impl Catalogue {
     /// A page of the catalogue in id order, optionally filtered by a case-insensitive
     /// substring of the title or the artist. Searches walk the tracks holding the term's
@@ -223,10 +236,9 @@ impl Catalogue {
     /// which trigrams cannot cover, scan.
     pub async fn list(&self, page: Page) -> db::Result<PageJson> {
         match self {
-            Self::Sqlite { readers, trigrams, search_limit, pages } => {
-                let source = (readers.clone(), Arc::clone(trigrams), *search_limit);
+            Self::Sqlite { readers, searches, pages } => {
                 let read = |source, key: SqlitePage| sqlite::read_page(source, key.page);
-                pages.read(source, SqlitePage::new(page), read).await
+                pages.read((readers.clone(), searches.clone()), SqlitePage::new(page), read).await
             }
             Self::Postgres { readers, searches, trigrams, pages, .. } => {
                 let source = (readers.clone(), searches.clone(), Arc::clone(trigrams));
@@ -268,25 +280,22 @@ pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
 
 /// The catalogue's reads on SQLite's direct connections (see `db::readers`).
 mod sqlite {
-    use std::sync::Arc;
-    use std::time::Duration;
-
     use rusqlite::types::{FromSql, FromSqlResult, Type, ValueRef};
     use rusqlite::{Connection, OptionalExtension, Params, Row, named_params};
     use shared::Track;
 
     use super::{
-        BY_ID, PAGE, Page, PageJson, PageWriter, Readers, SEARCH_BUDGET, SUBSTRING, TrackRow, TrigramShares,
+        BY_ID, PAGE, Page, PageJson, PageWriter, Readers, SEARCH_BUDGET, SUBSTRING, SqliteSearches, TrackRow,
         fts_phrase, holds, like_pattern, trigram_shares,
     };
     use crate::db;
 
     /// One read of `page`: on the runtime thread that asks if it is quick (a page near the
     /// start), else on the blocking pool. A search near the start starts on the runtime
-    /// thread and moves to the pool if it outlasts [`SEARCH_BUDGET`]; any search is stopped
-    /// once `search_limit` has passed.
+    /// thread and moves to the pool, on a connection of the searches' own, if it outlasts
+    /// [`SEARCH_BUDGET`]; any search is stopped once the searches' limit has passed.
     pub async fn read_page(
-        (readers, trigrams, search_limit): (Readers, Arc<TrigramShares>, Duration),
+        (readers, searches): (Readers, SqliteSearches),
         page: Page,
     ) -> db::Result<PageJson> {
         let near_start = page.near_start();
@@ -298,15 +307,18 @@ mod sqlite {
                 readers.slow(move |conn| self::page(conn, limit, skip)).await
             };
         };
+        let SqliteSearches { long, trigrams, limit: time_limit } = searches;
+        // A few milliseconds, at most once a minute.
         let sample = async || readers.slow(trigram_shares::from_sample).await;
         let search = match trigrams.rarest(&term, sample).await? {
             Some(trigram) => Search::Trigram { trigram: fts_phrase(&trigram), term },
             None => Search::Substring(like_pattern(&term)),
         };
+        let read = move |conn: &Connection| search.page(conn, limit, skip);
         if near_start {
-            readers.bounded(SEARCH_BUDGET, search_limit, move |conn| search.page(conn, limit, skip)).await
+            readers.bounded(SEARCH_BUDGET, &long, time_limit, read).await
         } else {
-            readers.slow_within(search_limit, move |conn| search.page(conn, limit, skip)).await
+            long.slow_within(time_limit, read).await
         }
     }
 

@@ -6,6 +6,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 use tracklist::db::Db;
+use tracklist::db::tracks::Catalogue;
 
 use crate::helpers::{Backend, TestApp, futures_join_all};
 use crate::services::skip;
@@ -206,6 +207,70 @@ async fn signed_in_requests_do_not_wait_behind_slow_catalogue_reads() {
     assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "{:?}", started.elapsed());
     for read in slow_reads {
         read.await.expect("the slow read");
+    }
+}
+
+/// Holds every connection the catalogue's long searches run on with reads that take
+/// `for_how_long`, as searches for one rare term after another would.
+async fn occupy_the_search_connections(
+    app: &TestApp,
+    for_how_long: std::time::Duration,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..16)
+        .map(|_| {
+            let catalogue = app.state.catalogue.reads().clone();
+            tokio::spawn(async move {
+                let _ = match catalogue {
+                    Catalogue::Sqlite { searches, .. } => searches
+                        .long
+                        .slow(move |_| {
+                            std::thread::sleep(for_how_long);
+                            Ok::<_, rusqlite::Error>(())
+                        })
+                        .await
+                        .map_err(drop),
+                    Catalogue::Postgres { searches, .. } => searches
+                        .read(async |conn| {
+                            let sleep = sqlx::query("SELECT pg_sleep($1)").bind(for_how_long.as_secs_f64());
+                            sleep.execute(conn).await.map(drop)
+                        })
+                        .await
+                        .map_err(drop),
+                };
+            })
+        })
+        .collect()
+}
+
+/// A search for a term few tracks hold runs for seconds at a million tracks; a few at once
+/// must not hold the connections the catalogue's other reads need.
+#[tokio::test]
+async fn the_catalogue_is_read_while_long_searches_hold_every_search_connection() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in("alice", false).await;
+    let added = client.post_json("/tracks", &json!({"title": "Tender", "artist": "Blur"})).await;
+    let track: Value = added.json().await.expect("the track");
+    let long_searches = occupy_the_search_connections(&app, std::time::Duration::from_secs(2)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let started = std::time::Instant::now();
+    let listed = app.api().get("/tracks").await;
+    let fetched = app.api().get(&format!("/tracks/{}", track["id"])).await;
+    // On SQLite a search starts on the request's thread and this one ends there, within its
+    // budget; on PostgreSQL every search is on the search connections, and waits.
+    let searched = match app.state.catalogue.reads() {
+        Catalogue::Sqlite { .. } => Some(app.api().get("/tracks?q=tender").await),
+        Catalogue::Postgres { .. } => None,
+    };
+
+    assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "{:?}", started.elapsed());
+    assert_eq!(listed.json::<Value>().await.expect("a page"), json!([track.clone()]));
+    assert_eq!(fetched.json::<Value>().await.expect("the track"), track);
+    if let Some(searched) = searched {
+        assert_eq!(searched.json::<Value>().await.expect("a page"), json!([track]));
+    }
+    for search in long_searches {
+        search.await.expect("the long search");
     }
 }
 
