@@ -66,8 +66,8 @@ const SEARCH_BUDGET: Duration = Duration::from_micros(200);
 // The reads both engines run. On SQLite `$1` is a named parameter, bound by that name.
 const PAGE: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT $1 OFFSET $2");
 const BY_ID: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = $1");
-/// `search_text` is the lower-cased title and artist (see the migrations). The scan for terms
-/// too short for trigrams.
+/// On PostgreSQL, a search for a term too short for trigrams: a scan of `search_text`, the
+/// lower-cased title and artist (see the migrations).
 const SUBSTRING: &str = concat!(
     "SELECT ",
     columns!(),
@@ -281,12 +281,12 @@ pub async fn get(db: &Db, id: i64) -> db::Result<Option<Track>> {
 /// The catalogue's reads on SQLite's direct connections (see `db::readers`).
 mod sqlite {
     use rusqlite::types::{FromSql, FromSqlResult, Type, ValueRef};
-    use rusqlite::{Connection, OptionalExtension, Params, Row, named_params};
+    use rusqlite::{Connection, OptionalExtension, Params, Row, Rows, named_params};
     use shared::Track;
 
     use super::{
-        BY_ID, PAGE, Page, PageJson, PageWriter, Readers, SEARCH_BUDGET, SUBSTRING, SqliteSearches, TrackRow,
-        fts_phrase, holds, like_pattern, trigram_shares,
+        BY_ID, PAGE, Page, PageJson, PageWriter, Readers, SEARCH_BUDGET, SqliteSearches, TrackRow,
+        fts_phrase, holds, trigram_shares,
     };
     use crate::db;
 
@@ -312,7 +312,7 @@ mod sqlite {
         let sample = async || readers.slow(trigram_shares::from_sample).await;
         let search = match trigrams.rarest(&term, sample).await? {
             Some(trigram) => Search::Trigram { trigram: fts_phrase(&trigram), term },
-            None => Search::Substring(like_pattern(&term)),
+            None => Search::Scan(term),
         };
         let read = move |conn: &Connection| search.page(conn, limit, skip);
         if near_start {
@@ -353,23 +353,41 @@ mod sqlite {
     /// longer than FTS5 would.
     const WALK_MISSES: usize = 256;
 
+    /// Every track in id order: what a search for a term under three characters, which
+    /// trigrams cannot cover, walks.
+    const IN_ID_ORDER: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id");
+
     /// A search, as SQLite reads it.
     enum Search {
         /// Three characters or more: the tracks holding the term's rarest `trigram` (as an
         /// FTS5 phrase), each checked against the whole `term` (lower case); see [`walk`].
         Trigram { trigram: String, term: String },
-        /// Shorter: a scan of `search_text` with this `LIKE` pattern.
-        Substring(String),
+        /// Shorter: every track, each checked against the term (lower case), as a walk checks
+        /// them. In Rust rather than with SQL's `LIKE`, which folds only ASCII case where
+        /// the walk folds as Unicode does (`ét` found `Été` only from three characters on);
+        /// a little cheaper too (an absent two-letter term, 10 000 tracks: 790–860 → 685–710
+        /// µs of server CPU a request, two rounds).
+        Scan(String),
     }
 
     impl Search {
         fn page(&self, conn: &Connection, limit: i64, skip: i64) -> db::Result<PageJson> {
+            let term = match self {
+                Self::Trigram { term, .. } | Self::Scan(term) => term,
+            };
+            let mut filling = Filling {
+                term,
+                limit: usize::try_from(limit).unwrap_or_default(),
+                skip,
+                page: PageWriter::new(),
+            };
             match self {
-                Self::Trigram { trigram, term } => walk(conn, trigram, term, limit, skip),
-                Self::Substring(pattern) => {
-                    page_json(conn, SUBSTRING, named_params! {"$1": limit, "$2": skip, "$3": pattern})
+                Self::Trigram { trigram, .. } => walk(conn, trigram, &mut filling)?,
+                Self::Scan(_) => {
+                    filling.fill(conn.prepare_cached(IN_ID_ORDER)?.query([])?, usize::MAX)?;
                 }
             }
+            Ok(filling.page.finish())
         }
     }
 
@@ -384,17 +402,14 @@ mod sqlite {
     ///
     /// Past [`WALK_MISSES`] tracks not holding the term, the rest of the page comes from
     /// FTS5's phrase of the whole term, after the last track walked.
-    fn walk(conn: &Connection, trigram: &str, term: &str, limit: i64, skip: i64) -> db::Result<PageJson> {
-        let mut filling = Filling {
-            term,
-            limit: usize::try_from(limit).unwrap_or_default(),
-            skip,
-            page: PageWriter::new(),
-        };
-        if let Walked::Unselective { after } = filling.fill(conn, trigram, i64::MIN, WALK_MISSES)? {
-            filling.fill(conn, &fts_phrase(term), after, usize::MAX)?;
+    fn walk(conn: &Connection, trigram: &str, filling: &mut Filling<'_>) -> db::Result<()> {
+        let mut statement = conn.prepare_cached(FTS)?;
+        let listed = statement.query(named_params! {"$1": trigram, "$2": i64::MIN})?;
+        if let Walked::Unselective { after } = filling.fill(listed, WALK_MISSES)? {
+            let phrase = fts_phrase(filling.term);
+            filling.fill(statement.query(named_params! {"$1": phrase, "$2": after})?, usize::MAX)?;
         }
-        Ok(filling.page.finish())
+        Ok(())
     }
 
     /// A search's page as it fills: the tracks holding `term`, once `skip` of them are passed.
@@ -414,11 +429,10 @@ mod sqlite {
     }
 
     impl Filling<'_> {
-        /// Adds the tracks FTS5 lists for `phrase` after id `after` that hold the term, until
-        /// the page is full, the list ends, or more than `misses` tracks do not hold it.
-        fn fill(&mut self, conn: &Connection, phrase: &str, after: i64, misses: usize) -> db::Result<Walked> {
-            let mut statement = conn.prepare_cached(FTS)?;
-            let mut rows = statement.query(named_params! {"$1": phrase, "$2": after})?;
+        /// Adds the tracks of `rows` (in id order, their columns as [`columns!`] names them)
+        /// that hold the term, until the page is full, the rows end, or more than `misses`
+        /// tracks do not hold it.
+        fn fill(&mut self, mut rows: Rows<'_>, misses: usize) -> db::Result<Walked> {
             let mut missed = 0;
             while self.page.len < self.limit {
                 let Some(row) = rows.next()? else { break };

@@ -149,6 +149,10 @@ async fn search_folds_case_beyond_ascii() {
     assert_eq!(titles(list(&app, "?q=%C3%89T%C3%89%20I").await), ["L'Été indien"], "ÉTÉ I");
     assert_eq!(titles(list(&app, "?q=%C3%A5sa").await), ["Über"], "åsa");
     assert_eq!(titles(list(&app, "?q=%C3%BCBER").await), ["Über"], "üBER");
+    // Terms too short for trigrams fold the same way.
+    assert_eq!(titles(list(&app, "?q=%C3%A9T").await), ["L'Été indien"], "éT");
+    assert_eq!(titles(list(&app, "?q=%C3%85s").await), ["Über"], "Ås");
+    assert_eq!(titles(list(&app, "?q=%C3%BC").await), ["Über"], "ü");
 }
 
 #[tokio::test]
