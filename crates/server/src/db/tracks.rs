@@ -372,22 +372,14 @@ mod sqlite {
 
     impl Search {
         fn page(&self, conn: &Connection, limit: i64, skip: i64) -> db::Result<PageJson> {
-            let term = match self {
-                Self::Trigram { term, .. } | Self::Scan(term) => term,
-            };
-            let mut filling = Filling {
-                term,
-                limit: usize::try_from(limit).unwrap_or_default(),
-                skip,
-                page: PageWriter::new(),
-            };
             match self {
-                Self::Trigram { trigram, .. } => walk(conn, trigram, &mut filling)?,
-                Self::Scan(_) => {
+                Self::Trigram { trigram, term } => walk(conn, trigram, Filling::new(term, limit, skip)),
+                Self::Scan(term) => {
+                    let mut filling = Filling::new(term, limit, skip);
                     filling.fill(conn.prepare_cached(IN_ID_ORDER)?.query([])?, usize::MAX)?;
+                    Ok(filling.page.finish())
                 }
             }
-            Ok(filling.page.finish())
         }
     }
 
@@ -402,14 +394,14 @@ mod sqlite {
     ///
     /// Past [`WALK_MISSES`] tracks not holding the term, the rest of the page comes from
     /// FTS5's phrase of the whole term, after the last track walked.
-    fn walk(conn: &Connection, trigram: &str, filling: &mut Filling<'_>) -> db::Result<()> {
+    fn walk(conn: &Connection, trigram: &str, mut filling: Filling<'_>) -> db::Result<PageJson> {
         let mut statement = conn.prepare_cached(FTS)?;
         let listed = statement.query(named_params! {"$1": trigram, "$2": i64::MIN})?;
         if let Walked::Unselective { after } = filling.fill(listed, WALK_MISSES)? {
             let phrase = fts_phrase(filling.term);
             filling.fill(statement.query(named_params! {"$1": phrase, "$2": after})?, usize::MAX)?;
         }
-        Ok(())
+        Ok(filling.page.finish())
     }
 
     /// A search's page as it fills: the tracks holding `term`, once `skip` of them are passed.
@@ -428,7 +420,11 @@ mod sqlite {
         Unselective { after: i64 },
     }
 
-    impl Filling<'_> {
+    impl<'t> Filling<'t> {
+        fn new(term: &'t str, limit: i64, skip: i64) -> Self {
+            Self { term, limit: usize::try_from(limit).unwrap_or_default(), skip, page: PageWriter::new() }
+        }
+
         /// Adds the tracks of `rows` (in id order, their columns as [`columns!`] names them)
         /// that hold the term, until the page is full, the rows end, or more than `misses`
         /// tracks do not hold it.
