@@ -17,6 +17,7 @@ mod trigram_shares;
 pub mod two_factor;
 pub mod users;
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -195,7 +196,7 @@ impl Db {
                 .connect_with(options.clone())
                 .await
                 .with_context(|| format!("cannot open the database {database_url:?}"))?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("cannot migrate the database")?;
+            migrate_sqlite(&pool, options.get_filename()).await?;
             let readers = Readers::open(options.get_filename(), reader_count(), ACQUIRE_TIMEOUT)?;
             Self::Sqlite { pool, readers }
         };
@@ -260,6 +261,31 @@ impl Db {
     pub async fn ping(&self) -> sqlx::Result<()> {
         on_backend!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
     }
+}
+
+/// Brings the SQLite database at `file` up to date, holding a lock on a file beside it
+/// (`…-migrate.lock`) meanwhile. sqlx takes no lock of its own on SQLite, so two processes
+/// starting at once on the same file (two instances after an upgrade, or `tracklist user`
+/// while the server starts) both found the same migrations to apply, and the second failed
+/// on what the first had just applied (`table users already exists`). With the lock the
+/// second waits, then finds nothing left to do.
+async fn migrate_sqlite(pool: &SqlitePool, file: &Path) -> anyhow::Result<()> {
+    let mut lock_path = file.as_os_str().to_owned();
+    lock_path.push("-migrate.lock");
+    let lock_path = PathBuf::from(lock_path);
+    let shown = lock_path.display().to_string();
+    let lock = tokio::task::spawn_blocking(move || {
+        let lock = std::fs::File::options().create(true).truncate(false).write(true).open(&lock_path)?;
+        // Waits for another process's migrations; released when `lock` is closed.
+        lock.lock()?;
+        std::io::Result::Ok(lock)
+    })
+    .await?
+    .with_context(|| format!("cannot lock {shown} to migrate the database"))?;
+    let migrated =
+        sqlx::migrate!("./migrations/sqlite").run(pool).await.context("cannot migrate the database");
+    drop(lock);
+    migrated
 }
 
 pub fn is_postgres(database_url: &str) -> bool {
@@ -340,6 +366,19 @@ mod tests {
             .fetch_one(pool)
             .await
             .expect("read")
+    }
+
+    /// Two processes started at once after an upgrade (two instances, or `tracklist user`
+    /// while the server starts) both find the same migrations to apply.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn servers_starting_at_once_on_a_new_file_both_open_it() {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let url = format!("sqlite://{}", dir.path().join("tracklist.db").display());
+            let (first, second) = tokio::join!(Db::connect(&url), Db::connect(&url));
+            first.expect("the first opened it");
+            second.expect("the second opened it");
+        }
     }
 
     #[tokio::test]
