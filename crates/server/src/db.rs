@@ -187,6 +187,7 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
+            let setting_up = lock_setup(options.get_filename()).await?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -196,7 +197,8 @@ impl Db {
                 .connect_with(options.clone())
                 .await
                 .with_context(|| format!("cannot open the database {database_url:?}"))?;
-            migrate_sqlite(&pool, options.get_filename()).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("cannot migrate the database")?;
+            drop(setting_up);
             let readers = Readers::open(options.get_filename(), reader_count(), ACQUIRE_TIMEOUT)?;
             Self::Sqlite { pool, readers }
         };
@@ -263,29 +265,27 @@ impl Db {
     }
 }
 
-/// Brings the SQLite database at `file` up to date, holding a lock on a file beside it
-/// (`…-migrate.lock`) meanwhile. sqlx takes no lock of its own on SQLite, so two processes
-/// starting at once on the same file (two instances after an upgrade, or `tracklist user`
-/// while the server starts) both found the same migrations to apply, and the second failed
-/// on what the first had just applied (`table users already exists`). With the lock the
-/// second waits, then finds nothing left to do.
-async fn migrate_sqlite(pool: &SqlitePool, file: &Path) -> anyhow::Result<()> {
+/// Waits for, then holds until dropped, a lock on a file beside the SQLite database at
+/// `file` (`…-migrate.lock`), for opening the database and bringing it up to date. Two
+/// processes starting at once on the same file (two instances after an upgrade, or
+/// `tracklist user` while the server starts) otherwise raced: sqlx takes no lock on SQLite,
+/// so both found the same migrations to apply and the second failed on what the first had
+/// just applied (`table users already exists`); and switching a new file to WAL can fail at
+/// once with `database is locked`, whatever the busy timeout. With the lock the second
+/// waits, then finds nothing left to do.
+async fn lock_setup(file: &Path) -> anyhow::Result<std::fs::File> {
     let mut lock_path = file.as_os_str().to_owned();
     lock_path.push("-migrate.lock");
     let lock_path = PathBuf::from(lock_path);
     let shown = lock_path.display().to_string();
-    let lock = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let lock = std::fs::File::options().create(true).truncate(false).write(true).open(&lock_path)?;
-        // Waits for another process's migrations; released when `lock` is closed.
+        // Released when `lock` is closed.
         lock.lock()?;
         std::io::Result::Ok(lock)
     })
     .await?
-    .with_context(|| format!("cannot lock {shown} to migrate the database"))?;
-    let migrated =
-        sqlx::migrate!("./migrations/sqlite").run(pool).await.context("cannot migrate the database");
-    drop(lock);
-    migrated
+    .with_context(|| format!("cannot lock {shown} to open the database"))
 }
 
 pub fn is_postgres(database_url: &str) -> bool {
@@ -372,7 +372,7 @@ mod tests {
     /// while the server starts) both find the same migrations to apply.
     #[tokio::test(flavor = "multi_thread")]
     async fn servers_starting_at_once_on_a_new_file_both_open_it() {
-        for _ in 0..5 {
+        for _ in 0..20 {
             let dir = tempfile::tempdir().expect("a temporary folder");
             let url = format!("sqlite://{}", dir.path().join("tracklist.db").display());
             let (first, second) = tokio::join!(Db::connect(&url), Db::connect(&url));
