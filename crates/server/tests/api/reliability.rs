@@ -5,8 +5,8 @@ use std::time::Duration;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use tracklist::db::Db;
 use tracklist::db::tracks::Catalogue;
+use tracklist::db::{Db, Readers};
 
 use crate::helpers::{Backend, TestApp, futures_join_all};
 use crate::services::skip;
@@ -164,40 +164,52 @@ async fn a_flood_of_sign_ins_is_shed_with_503_and_retry_after_not_queued() {
     assert_eq!(app.api().get("/tracks").await.status(), StatusCode::OK);
 }
 
+/// Sixteen reads at once, each made by `hold`: more than any set of connections holds, so
+/// every connection of the set `hold` reads on is taken.
+fn occupy<F>(hold: impl Fn() -> F) -> Vec<tokio::task::JoinHandle<()>>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    (0..16).map(|_| tokio::spawn(hold())).collect()
+}
+
+/// A read of one of `readers`' connections that takes `for_how_long`.
+async fn sleep_on_a_reader(readers: Readers, for_how_long: Duration) {
+    let sleep = move |_: &rusqlite::Connection| {
+        std::thread::sleep(for_how_long);
+        Ok::<_, rusqlite::Error>(())
+    };
+    // The reads beyond the connections wait, then give up: that is the point.
+    let _ = readers.slow(sleep).await;
+}
+
+/// PostgreSQL's own sleep, for `$1` seconds.
+const PG_SLEEP: &str = "SELECT pg_sleep($1)";
+
 /// Holds every ordinary database connection with reads that take `for_how_long`.
-async fn occupy_the_catalogue_connections(
+fn occupy_the_catalogue_connections(
     app: &TestApp,
-    for_how_long: std::time::Duration,
+    for_how_long: Duration,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    (0..16)
-        .map(|_| {
-            let db = app.state.db.clone();
-            tokio::spawn(async move {
-                let _ = match db {
-                    Db::Sqlite { readers, .. } => readers
-                        .slow(move |_| {
-                            std::thread::sleep(for_how_long);
-                            Ok::<_, rusqlite::Error>(())
-                        })
-                        .await
-                        .map_err(drop),
-                    Db::Postgres { pool, .. } => sqlx::query("SELECT pg_sleep($1)")
-                        .bind(for_how_long.as_secs_f64())
-                        .execute(&pool)
-                        .await
-                        .map(drop)
-                        .map_err(drop),
-                };
-            })
-        })
-        .collect()
+    let db = app.state.db.clone();
+    occupy(move || {
+        let db = db.clone();
+        async move {
+            match db {
+                Db::Sqlite { readers, .. } => sleep_on_a_reader(readers, for_how_long).await,
+                Db::Postgres { pool, .. } => {
+                    let _ = sqlx::query(PG_SLEEP).bind(for_how_long.as_secs_f64()).execute(&pool).await;
+                }
+            }
+        }
+    })
 }
 
 #[tokio::test]
 async fn signed_in_requests_do_not_wait_behind_slow_catalogue_reads() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in("alice", false).await;
-    let slow_reads = occupy_the_catalogue_connections(&app, std::time::Duration::from_secs(2)).await;
+    let slow_reads = occupy_the_catalogue_connections(&app, Duration::from_secs(2));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     let started = std::time::Instant::now();
@@ -212,34 +224,20 @@ async fn signed_in_requests_do_not_wait_behind_slow_catalogue_reads() {
 
 /// Holds every connection the catalogue's long searches run on with reads that take
 /// `for_how_long`, as searches for one rare term after another would.
-async fn occupy_the_search_connections(
-    app: &TestApp,
-    for_how_long: std::time::Duration,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    (0..16)
-        .map(|_| {
-            let catalogue = app.state.catalogue.reads().clone();
-            tokio::spawn(async move {
-                let _ = match catalogue {
-                    Catalogue::Sqlite { searches, .. } => searches
-                        .long
-                        .slow(move |_| {
-                            std::thread::sleep(for_how_long);
-                            Ok::<_, rusqlite::Error>(())
-                        })
-                        .await
-                        .map_err(drop),
-                    Catalogue::Postgres { searches, .. } => searches
-                        .read(async |conn| {
-                            let sleep = sqlx::query("SELECT pg_sleep($1)").bind(for_how_long.as_secs_f64());
-                            sleep.execute(conn).await.map(drop)
-                        })
-                        .await
-                        .map_err(drop),
-                };
-            })
-        })
-        .collect()
+fn occupy_the_search_connections(app: &TestApp, for_how_long: Duration) -> Vec<tokio::task::JoinHandle<()>> {
+    let catalogue = app.state.catalogue.reads().clone();
+    occupy(move || {
+        let catalogue = catalogue.clone();
+        async move {
+            match catalogue {
+                Catalogue::Sqlite { searches, .. } => sleep_on_a_reader(searches.long, for_how_long).await,
+                Catalogue::Postgres { searches, .. } => {
+                    let sleep = sqlx::query(PG_SLEEP).bind(for_how_long.as_secs_f64());
+                    let _ = searches.read(async |conn| sleep.execute(conn).await).await;
+                }
+            }
+        }
+    })
 }
 
 /// A search for a term few tracks hold runs for seconds at a million tracks; a few at once
@@ -250,7 +248,7 @@ async fn the_catalogue_is_read_while_long_searches_hold_every_search_connection(
     let (client, _) = app.signed_in("alice", false).await;
     let added = client.post_json("/tracks", &json!({"title": "Tender", "artist": "Blur"})).await;
     let track: Value = added.json().await.expect("the track");
-    let long_searches = occupy_the_search_connections(&app, std::time::Duration::from_secs(2)).await;
+    let long_searches = occupy_the_search_connections(&app, Duration::from_secs(2));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     let started = std::time::Instant::now();
