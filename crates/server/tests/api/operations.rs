@@ -13,8 +13,10 @@ async fn metrics_are_served_on_their_own_listener_only() {
     assert_eq!(app.api().sign_in("alice", PASSWORD).await.status(), StatusCode::OK);
     assert_eq!(app.api().sign_in("alice", "a wrong password guess").await.status(), StatusCode::UNAUTHORIZED);
     app.api().get("/tracks/7").await;
+    // HEAD, because the recorder is the process's and other tests running alongside GET
+    // /healthz: no other test asks for this route, method and status, so its count is ours.
     for _ in 0..3 {
-        app.api().get("/healthz").await;
+        Api::send(app.api().request(Method::HEAD, "/healthz")).await;
     }
     for _ in 0..2 {
         app.api().get("/tracks").await;
@@ -29,7 +31,7 @@ async fn metrics_are_served_on_their_own_listener_only() {
         r#"http_requests_total{method="POST",route="/login",status="200"}"#,
         r#"http_requests_total{method="GET",route="/tracks/{id}",status="404"}"#,
         // Every request counted, not only the first of its route, method and status.
-        r#"http_requests_total{method="GET",route="/healthz",status="200"} 3"#,
+        r#"http_requests_total{method="HEAD",route="/healthz",status="200"} 3"#,
         r#"http_request_duration_seconds_bucket{method="POST",route="/login",status="200",le="#,
         r#"logins_total{outcome="success"}"#,
         r#"logins_total{outcome="failure"}"#,
