@@ -65,7 +65,7 @@ pub struct Guard {
 
 /// The whole router behind [`guard_request`]: one service around it rather than `Router::layer`,
 /// which wraps every route on its own and so costs a boxed service clone and a boxed future
-/// more on every request (measured, see README "Performance").
+/// more on every request (measured, see docs/performance.md).
 #[derive(Debug, Clone)]
 pub struct Guarded {
     guard: Arc<Guard>,

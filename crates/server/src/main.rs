@@ -9,7 +9,7 @@ use tracklist::Application;
 use tracklist::cli::{self, Cli, Command, LogFormat};
 
 // A request allocates many small short-lived values (rows, strings, JSON); mimalloc's
-// per-thread free lists serve them faster than glibc's malloc (see README "Performance").
+// per-thread free lists serve them faster than glibc's malloc (see docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -82,7 +82,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// health probes (a few bytes, not compressed) and the catalogue's reads. Even untouched, the
 /// layer costs every request it wraps a cookie jar and a session handle, and their checks on
 /// the way out: about 6 µs of the 35-60 µs of server CPU a catalogue read costs (two A/Bs,
-/// page cache off, ten rounds each way; see the README's profiles).
+/// page cache off, ten rounds each way; see docs/performance.md).
 pub fn sessionless() -> OpenApiRouter<AppState> {
     let catalogue = tracks::reads().layer(CompressionLayer::new());
     health::router().merge(catalogue)

@@ -148,8 +148,8 @@ fn app(state: AppState, store: Store) -> anyhow::Result<headers::Guarded> {
 
 /// Counts and times every routed request, when something serves the figures
 /// (`--metrics-bind`). Without a listener no recorder is installed and the counters go
-/// nowhere, while the layer still cost `/healthz` 6–9% and the 401 12–14% (A/B, see README
-/// "Performance").
+/// nowhere, while the layer still cost `/healthz` 6–9% and the 401 12–14% (A/B, see
+/// docs/performance.md).
 fn with_metrics<S: Clone + Send + Sync + 'static>(router: axum::Router<S>, metered: bool) -> axum::Router<S> {
     if metered { router.route_layer(middleware::from_fn(metrics::track_requests)) } else { router }
 }
