@@ -5,7 +5,7 @@ use std::sync::PoisonError;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{PASSWORD, TestApp, captured_logs, session_cookie};
+use crate::helpers::{PASSWORD, TestApp, captured_logs, logged, request_id, session_cookie};
 
 #[tokio::test]
 async fn item_23_account_events_are_logged_without_secrets() {
@@ -14,11 +14,13 @@ async fn item_23_account_events_are_logged_without_secrets() {
     let account = app.create_user("audited", false).await;
     let wrong_password = "audited wrong password 9431";
 
-    assert_eq!(app.api().sign_in("audited", wrong_password).await.status(), StatusCode::UNAUTHORIZED);
+    let refused = app.api().sign_in("audited", wrong_password).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let login = app.api().sign_in("audited", PASSWORD).await;
     let session_id = session_cookie(&login).expect("a cookie").value;
     let signed_in = app.api_with_session(&session_id);
-    assert_eq!(signed_in.delete("/users/me/sessions").await.status(), StatusCode::OK);
+    let revoked = signed_in.delete("/users/me/sessions").await;
+    assert_eq!(revoked.status(), StatusCode::OK);
     let new_password = "audited new password 7730";
     let changed = signed_in
         .put_json(
@@ -31,8 +33,9 @@ async fn item_23_account_events_are_logged_without_secrets() {
     let session_id = session_cookie(&changed).expect("a rotated cookie").value;
     let logout = app.api_with_session(&session_id).post("/logout").await;
     assert_eq!(logout.status(), StatusCode::OK);
+    let mut guesses = Vec::new();
     for attempt in 0..3 {
-        app.api().sign_in("audited", &format!("{wrong_password} {attempt}")).await;
+        guesses.push(request_id(&app.api().sign_in("audited", &format!("{wrong_password} {attempt}")).await));
     }
     // A password typed into the username field, and a username that would forge a log line.
     let misplaced = "misplaced password 5521";
@@ -42,19 +45,22 @@ async fn item_23_account_events_are_logged_without_secrets() {
     }
 
     let text = String::from_utf8_lossy(&logs.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
-    let line = |event: &str| {
-        text.lines().find(|line| line.contains(event) && line.contains("audited")).map(str::to_owned)
-    };
-    let failed = line("event=\"login_failed\"").expect("a login_failed event");
-    assert!(failed.split_whitespace().any(|field| field == "client=127.0.0.1"), "{failed}");
-    let succeeded = line("event=\"login_succeeded\"").expect("a login_succeeded event");
-    assert!(succeeded.contains(&format!("user_id={}", account.id)), "{succeeded}");
     let user_id = format!("user_id={}", account.id);
-    for event in ["logout", "sessions_revoked", "password_changed"] {
-        let tag = format!("event=\"{event}\"");
-        assert!(text.lines().any(|l| l.contains(&tag) && l.contains(&user_id)), "no {event} event");
+    let fields = |line: &str| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let failed = logged(&text, &request_id(&refused), "login_failed").expect("a login_failed event");
+    assert!(fields(failed).contains(&"client=127.0.0.1".to_owned()), "{failed}");
+    let succeeded = logged(&text, &request_id(&login), "login_succeeded").expect("a login_succeeded event");
+    assert!(fields(succeeded).contains(&user_id), "{succeeded}");
+    for (response, event) in
+        [(&revoked, "sessions_revoked"), (&changed, "password_changed"), (&logout, "logout")]
+    {
+        let line = logged(&text, &request_id(response), event).unwrap_or_else(|| panic!("no {event} event"));
+        assert!(fields(line).contains(&user_id), "{line}");
     }
-    assert!(line("event=\"login_throttled\"").is_some(), "no login_throttled event");
+    assert!(
+        guesses.iter().any(|guess| logged(&text, guess, "login_throttled").is_some()),
+        "no login_throttled event"
+    );
     assert!(!text.lines().any(|line| line.contains("INFO forged")), "a username forged a log line");
     for secret in [wrong_password, PASSWORD, new_password, misplaced] {
         assert!(!text.contains(secret), "a password reached the log");
@@ -69,7 +75,7 @@ async fn issue_15_wrong_codes_and_used_links_are_logged_without_the_secrets() {
     let logs = captured_logs();
     let app = TestApp::spawn().await;
     let (api, account) = app.signed_in("coded", false).await;
-    let (secret, recovery_codes) = crate::two_factor::enrol(&api).await;
+    let (secret, recovery_codes, enabled) = crate::two_factor::enrol_by_request(&api).await;
     api.post("/logout").await;
 
     let pending = app.api();
@@ -82,13 +88,20 @@ async fn issue_15_wrong_codes_and_used_links_are_logged_without_the_secrets() {
     let link = String::from_utf8(output.stdout).expect("UTF-8");
     let token = link.trim().split_once('#').expect("a fragment").1.to_owned();
     let reset = serde_json::json!({"token": token, "new_password": "the coded user's new password"});
-    assert_eq!(app.api().post_json("/password-reset", &reset).await.status(), StatusCode::OK);
+    let reset = app.api().post_json("/password-reset", &reset).await;
+    assert_eq!(reset.status(), StatusCode::OK);
 
     let text = String::from_utf8_lossy(&logs.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
     let user_id = format!("user_id={}", account.id);
-    for event in ["two_factor_enabled", "second_factor_failed", "login_succeeded", "password_reset"] {
-        let tag = format!("event=\"{event}\"");
-        assert!(text.lines().any(|l| l.contains(&tag) && l.contains(&user_id)), "no {event} event");
+    let events = [
+        (enabled, "two_factor_enabled"),
+        (request_id(&wrong), "second_factor_failed"),
+        (request_id(&right), "login_succeeded"),
+        (request_id(&reset), "password_reset"),
+    ];
+    for (request, event) in events {
+        let line = logged(&text, &request, event).unwrap_or_else(|| panic!("no {event} event"));
+        assert!(line.split_whitespace().any(|field| field == user_id), "{line}");
     }
     let verifier = token.split_once('.').expect("selector.verifier").1;
     let key = totp_rs::Secret::Raw(secret).to_encoded().to_string();

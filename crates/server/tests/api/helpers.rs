@@ -409,6 +409,20 @@ fn servers() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// The id the server gave the request that got `response` (`x-request-id`).
+pub fn request_id(response: &Response) -> String {
+    response.headers()["x-request-id"].to_str().expect("an ASCII id").to_owned()
+}
+
+/// The line of the captured log that holds `event` from the request whose id is
+/// `request_id`. Every line logged while a request is served carries its id, and the log is
+/// the whole process's, every test's servers together: an event found by user id alone (user
+/// 1 in every test's database) or by its name alone could be another test's.
+pub fn logged<'a>(log: &'a str, request_id: &str, event: &str) -> Option<&'a str> {
+    let (request, event) = (format!("request_id=\"{request_id}\""), format!("event=\"{event}\""));
+    log.lines().find(|line| line.contains(&request) && line.contains(&event))
+}
+
 /// Everything the servers of this test process log at INFO and above, from the first server
 /// on (the audit tests read it). Their errors, and the warnings of page renders (one that
 /// took over a second), also go to standard error as

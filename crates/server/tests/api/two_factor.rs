@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use shared::{RecoveryCodes, TwoFactorSetup, TwoFactorStatus};
 use totp_rs::{Algorithm, Secret, TOTP};
 
-use crate::helpers::{Api, PASSWORD, TestApp, assert_json_error, session_cookie};
+use crate::helpers::{Api, PASSWORD, TestApp, assert_json_error, request_id, session_cookie};
 
 /// The app's code for the step `offset` steps from now, as the user's app shows it.
 pub fn code(secret: &[u8], offset: i64) -> String {
@@ -18,6 +18,12 @@ pub fn code(secret: &[u8], offset: i64) -> String {
 /// Turns two-step sign-in on for the signed-in `api` with the current code; returns the key
 /// and the recovery codes.
 pub async fn enrol(api: &Api) -> (Vec<u8>, Vec<String>) {
+    let (secret, codes, _) = enrol_by_request(api).await;
+    (secret, codes)
+}
+
+/// [`enrol`], and the id of the request that turned it on (for the tests that read its log).
+pub async fn enrol_by_request(api: &Api) -> (Vec<u8>, Vec<String>, String) {
     let response = api.post("/users/me/two-factor/setup").await;
     assert_eq!(response.status(), StatusCode::OK);
     let setup: TwoFactorSetup = response.json().await.expect("a setup");
@@ -25,8 +31,9 @@ pub async fn enrol(api: &Api) -> (Vec<u8>, Vec<String>) {
     let confirm = json!({"password": PASSWORD, "code": code(&secret, 0)});
     let response = api.post_json("/users/me/two-factor/enable", &confirm).await;
     assert_eq!(response.status(), StatusCode::OK);
+    let enabled_by = request_id(&response);
     let codes: RecoveryCodes = response.json().await.expect("recovery codes");
-    (secret, codes.codes)
+    (secret, codes.codes, enabled_by)
 }
 
 /// Whether two-step sign-in is on, and how many recovery codes are left.
