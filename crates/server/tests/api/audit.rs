@@ -46,16 +46,16 @@ async fn item_23_account_events_are_logged_without_secrets() {
 
     let text = String::from_utf8_lossy(&logs.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
     let user_id = format!("user_id={}", account.id);
-    let fields = |line: &str| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let has = |line: &str, field: &str| line.split_whitespace().any(|it| it == field);
     let failed = logged(&text, &request_id(&refused), "login_failed").expect("a login_failed event");
-    assert!(fields(failed).contains(&"client=127.0.0.1".to_owned()), "{failed}");
+    assert!(has(failed, "client=127.0.0.1"), "{failed}");
     let succeeded = logged(&text, &request_id(&login), "login_succeeded").expect("a login_succeeded event");
-    assert!(fields(succeeded).contains(&user_id), "{succeeded}");
+    assert!(has(succeeded, &user_id), "{succeeded}");
     for (response, event) in
         [(&revoked, "sessions_revoked"), (&changed, "password_changed"), (&logout, "logout")]
     {
         let line = logged(&text, &request_id(response), event).unwrap_or_else(|| panic!("no {event} event"));
-        assert!(fields(line).contains(&user_id), "{line}");
+        assert!(has(line, &user_id), "{line}");
     }
     assert!(
         guesses.iter().any(|guess| logged(&text, guess, "login_throttled").is_some()),
