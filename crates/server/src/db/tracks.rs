@@ -53,6 +53,8 @@ macro_rules! columns {
 mod postgres;
 mod sqlite;
 
+pub use postgres::TRIGRAM_SEARCH;
+
 /// Pages up to this far in are read on the runtime thread that asks: OFFSET steps over every
 /// skipped row, so a page's cost grows with how far in it is (1 000 rows in measured at
 /// 50–100 µs, on every request for it), and up to here it stays at a few microseconds.
@@ -70,30 +72,6 @@ const SEARCH_BUDGET: Duration = Duration::from_micros(200);
 // The reads both engines run. On SQLite `$1` is a named parameter, bound by that name.
 const PAGE: &str = concat!("SELECT ", columns!(), " FROM tracks ORDER BY id LIMIT $1 OFFSET $2");
 const BY_ID: &str = concat!("SELECT ", columns!(), " FROM tracks WHERE id = $1");
-/// On PostgreSQL, a search for a term too short for trigrams: a scan of `search_text`, the
-/// lower-cased title and artist (see the migrations).
-const SUBSTRING: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM tracks WHERE search_text LIKE $3 ESCAPE '\\' ORDER BY id LIMIT $1 OFFSET $2"
-);
-
-/// On PostgreSQL, a search of three characters or more: the tracks holding one trigram of
-/// the term (`$4`, the rarest, see `trigram_shares`), walked in id order along the primary
-/// key of `track_trigrams`, each checked against the whole term with `LIKE`, until the page
-/// is full. A term found in a track's text has all its trigrams listed for that track, so
-/// whichever trigram leads, nothing is missed. `OFFSET 0` keeps the track's read inside the
-/// loop: joined plainly, PostgreSQL may walk `tracks` in id order instead, testing every
-/// row. Public for the test in the API suite that holds the plan to this.
-pub const TRIGRAM_SEARCH: &str = concat!(
-    "SELECT ",
-    columns!("t."),
-    " FROM track_trigrams AS g CROSS JOIN LATERAL (SELECT ",
-    columns!(),
-    " FROM tracks WHERE id = g.track_id AND search_text LIKE $3 ESCAPE '\\' OFFSET 0) AS t",
-    " WHERE g.trigram = $4 ORDER BY g.track_id LIMIT $1 OFFSET $2"
-);
-
 /// A [`Track`] borrowed from the row it was read from: a page is written as JSON straight
 /// from its rows, without copying each text into a `String` first (on SQLite, with the page
 /// cache off: +10% list and +8% search requests a second, A/B). It serializes exactly as a
@@ -295,39 +273,6 @@ where
     Ok(track_from_row!(row, try_get))
 }
 
-/// An FTS5 phrase matching `term` anywhere (trigram tokenizer), quotes doubled.
-fn fts_phrase(term: &str) -> String {
-    format!("\"{}\"", term.replace('"', "\"\""))
-}
-
-/// Whether `text` holds `term` (lower case) in any case: how a SQLite search checks each
-/// track it walks. Lower case as Unicode has it, as FTS5's trigram index folds case, so a
-/// track the index finds for a trigram of the term is held to the same folding.
-fn holds(text: &str, term: &str) -> bool {
-    if text.is_ascii() {
-        // Most catalogue text: compared where it lies, nothing copied. No ASCII text holds
-        // a term with other characters.
-        term.is_empty()
-            || text.as_bytes().windows(term.len()).any(|part| part.eq_ignore_ascii_case(term.as_bytes()))
-    } else {
-        text.to_lowercase().contains(term)
-    }
-}
-
-/// `%term%` with the term's own `%`, `_` and `\` taken literally.
-fn like_pattern(term: &str) -> String {
-    let mut pattern = String::with_capacity(term.len() + 2);
-    pattern.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// `$1`–`$5` of a write: the editable fields, in [`columns!`] order.
 macro_rules! bind_fields {
     ($query:expr, $track:expr) => {
@@ -387,10 +332,7 @@ pub async fn count(db: &Db) -> sqlx::Result<i64> {
 mod tests {
     use shared::Track;
 
-    use super::{
-        Page, PageWriter, QUICK_SKIP, SqlitePage, TrackRow, fts_phrase, holds, like_pattern, sqlite,
-    };
-    use crate::db::Db;
+    use super::{Page, PageWriter, QUICK_SKIP, SqlitePage, TrackRow};
 
     /// The key a page asked for on another thread gets.
     fn key_on_another_thread(page: &Page) -> SqlitePage {
@@ -460,53 +402,5 @@ mod tests {
         assert_eq!(page.json, serde_json::to_vec(&tracks).expect("encoded"));
         assert_eq!(page.len, 2);
         assert_eq!(PageWriter::new().finish().json, b"[]".as_slice());
-    }
-
-    /// What a search's speed rests on, whatever the catalogue's size: FTS5's hits in id order
-    /// as the outer loop, each joined to its track, and nothing sorted, so the read stops after
-    /// the page's hits however many tracks match.
-    #[tokio::test]
-    async fn a_search_walks_the_index_in_id_order_and_sorts_nothing() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let db = Db::connect(&format!("sqlite://{}", dir.path().join("tracklist.db").display()))
-            .await
-            .expect("migrated");
-        let Db::Sqlite { readers, .. } = &db else { unreachable!("a SQLite URL") };
-
-        let plan = readers
-            .quick(|conn| {
-                let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", sqlite::FTS))?;
-                let params = rusqlite::named_params! {"$1": fts_phrase("g 9"), "$2": 0};
-                statement
-                    .query_map(params, |row| row.get::<_, String>(3))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .await
-            .expect("planned");
-
-        assert_eq!(plan.len(), 2, "{plan:?}");
-        assert!(plan[0].starts_with("SCAN tracks_search VIRTUAL TABLE"), "{plan:?}");
-        assert!(plan[1].starts_with("SEARCH tracks USING INTEGER PRIMARY KEY"), "{plan:?}");
-    }
-
-    #[test]
-    fn a_track_holds_a_term_in_any_case() {
-        assert!(holds("Song 9", "song 9"));
-        assert!(holds("A SONG 90", "song 9"));
-        assert!(!holds("Song 19", "song 9"));
-        assert!(!holds("So", "song"), "shorter than the term");
-        assert!(holds("L'ÉTÉ", "été"), "beyond ASCII");
-        assert!(!holds("L'ete", "été"), "accents are not folded away");
-        assert!(!holds("Song", "sóng"), "no ASCII text holds other characters");
-    }
-
-    #[test]
-    fn like_wildcards_in_a_search_term_are_literal() {
-        assert_eq!(like_pattern("100%_a\\"), "%100\\%\\_a\\\\%");
-    }
-
-    #[test]
-    fn an_fts_phrase_quotes_its_quotes() {
-        assert_eq!(fts_phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

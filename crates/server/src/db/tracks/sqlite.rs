@@ -5,8 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Params, Row, Rows, named_params};
 use shared::Track;
 
 use super::{
-    BY_ID, PAGE, Page, PageJson, PageWriter, Readers, SEARCH_BUDGET, SqliteSearches, TrackRow, fts_phrase,
-    holds, trigram_shares,
+    BY_ID, PAGE, Page, PageJson, PageWriter, Readers, SEARCH_BUDGET, SqliteSearches, TrackRow, trigram_shares,
 };
 use crate::db;
 
@@ -45,6 +44,25 @@ fn page(conn: &Connection, limit: i64, skip: i64) -> db::Result<PageJson> {
 
 pub fn by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Track>> {
     conn.prepare_cached(BY_ID)?.query_row(named_params! {"$1": id}, track).optional()
+}
+
+/// An FTS5 phrase matching `term` anywhere (trigram tokenizer), quotes doubled.
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+/// Whether `text` holds `term` (lower case) in any case: how a SQLite search checks each
+/// track it walks. Lower case as Unicode has it, as FTS5's trigram index folds case, so a
+/// track the index finds for a trigram of the term is held to the same folding.
+fn holds(text: &str, term: &str) -> bool {
+    if text.is_ascii() {
+        // Most catalogue text: compared where it lies, nothing copied. No ASCII text holds
+        // a term with other characters.
+        term.is_empty()
+            || text.as_bytes().windows(term.len()).any(|part| part.eq_ignore_ascii_case(term.as_bytes()))
+    } else {
+        text.to_lowercase().contains(term)
+    }
 }
 
 /// The tracks FTS5 finds for `$1` (one trigram, or the whole term, as an FTS5 phrase)
@@ -226,3 +244,52 @@ macro_rules! borrowed_as_copied {
     )*};
 }
 borrowed_as_copied!(i64, Option<i64>, Option<i32>);
+
+#[cfg(test)]
+mod tests {
+    use super::{FTS, fts_phrase, holds};
+    use crate::db::Db;
+
+    /// What a search's speed rests on, whatever the catalogue's size: FTS5's hits in id order
+    /// as the outer loop, each joined to its track, and nothing sorted, so the read stops after
+    /// the page's hits however many tracks match.
+    #[tokio::test]
+    async fn a_search_walks_the_index_in_id_order_and_sorts_nothing() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("tracklist.db").display()))
+            .await
+            .expect("migrated");
+        let Db::Sqlite { readers, .. } = &db else { unreachable!("a SQLite URL") };
+
+        let plan = readers
+            .quick(|conn| {
+                let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", FTS))?;
+                let params = rusqlite::named_params! {"$1": fts_phrase("g 9"), "$2": 0};
+                statement
+                    .query_map(params, |row| row.get::<_, String>(3))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .await
+            .expect("planned");
+
+        assert_eq!(plan.len(), 2, "{plan:?}");
+        assert!(plan[0].starts_with("SCAN tracks_search VIRTUAL TABLE"), "{plan:?}");
+        assert!(plan[1].starts_with("SEARCH tracks USING INTEGER PRIMARY KEY"), "{plan:?}");
+    }
+
+    #[test]
+    fn a_track_holds_a_term_in_any_case() {
+        assert!(holds("Song 9", "song 9"));
+        assert!(holds("A SONG 90", "song 9"));
+        assert!(!holds("Song 19", "song 9"));
+        assert!(!holds("So", "song"), "shorter than the term");
+        assert!(holds("L'ÉTÉ", "été"), "beyond ASCII");
+        assert!(!holds("L'ete", "été"), "accents are not folded away");
+        assert!(!holds("Song", "sóng"), "no ASCII text holds other characters");
+    }
+
+    #[test]
+    fn an_fts_phrase_quotes_its_quotes() {
+        assert_eq!(fts_phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}
